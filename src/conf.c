@@ -1,0 +1,476 @@
+#include "autoconf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+#include "xmalloc.h"
+
+/* Error context while loading: the first error wins and stops the load. */
+struct conf_ctx {
+	char		*err;
+	size_t		 errlen;
+	const char	*path;
+};
+
+static int	conf_fail(struct conf_ctx *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+conf_fail(struct conf_ctx *ctx, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	char		 msg[CONF_ERRLEN];
+	const char	*file = ctx->path;
+	int		 line = 0;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s != NULL) {
+		if (config_setting_source_file(s) != NULL)
+			file = config_setting_source_file(s);
+		line = config_setting_source_line(s);
+	}
+	if (line > 0)
+		snprintf(ctx->err, ctx->errlen, "%s:%d: %s", file, line, msg);
+	else
+		snprintf(ctx->err, ctx->errlen, "%s: %s", file, msg);
+	return -1;
+}
+
+static const char *
+conf_type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "unknown";
+	}
+}
+
+static int
+conf_get_string(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *what, char **out)
+{
+	const char	*v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_fail(ctx, s, "%s must be a string, not %s", what,
+		    conf_type_name(config_setting_type(s)));
+	v = config_setting_get_string(s);
+	if (v == NULL || *v == '\0')
+		return conf_fail(ctx, s, "%s must not be empty", what);
+	free(*out);
+	*out = xstrdup(v);
+	return 0;
+}
+
+/*
+ * Integers come back from libconfig 1.5 already wrapped to 32 bits when
+ * they were too large, so a range check here is the best we can do; the
+ * man page tells users to keep numbers small.
+ */
+static int
+conf_get_uint(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *what, long long min, long long max, unsigned int *out)
+{
+	long long	v;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		v = config_setting_get_int(s);
+		break;
+	case CONFIG_TYPE_INT64:
+		v = config_setting_get_int64(s);
+		break;
+	default:
+		return conf_fail(ctx, s, "%s must be an integer, not %s", what,
+		    conf_type_name(config_setting_type(s)));
+	}
+	if (v < min || v > max)
+		return conf_fail(ctx, s, "%s must be between %lld and %lld, "
+		    "not %lld", what, min, max, v);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int
+conf_get_seconds(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *what, uint64_t *ms)
+{
+	double	v;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		v = config_setting_get_int(s);
+		break;
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		return conf_fail(ctx, s, "%s must be a number of seconds, "
+		    "not %s", what, conf_type_name(config_setting_type(s)));
+	}
+	if (!(v > 0) || v > CONF_IDLE_MAX_S)
+		return conf_fail(ctx, s, "%s must be greater than 0 and at "
+		    "most %d seconds", what, CONF_IDLE_MAX_S);
+	*ms = (uint64_t)llround(v * 1000.0);
+	if (*ms == 0)
+		*ms = 1;
+	return 0;
+}
+
+static int
+conf_name_valid(const char *name)
+{
+	size_t	i, len = strlen(name);
+
+	if (len == 0 || len > CONF_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+conf_parse_addr(struct conf_ctx *ctx, const config_setting_t *s,
+    const struct route_conf *rc, const char *what, int flags,
+    struct addr *a)
+{
+	char	 why[CONF_ERRLEN / 2];
+
+	if (addr_parse(config_setting_get_string(s), flags, a, why,
+	    sizeof(why)) == -1)
+		return conf_fail(ctx, s, "route '%s': %s: %s", rc->name, what,
+		    why);
+	return 0;
+}
+
+static int
+conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
+    unsigned int index, struct route_conf *rc)
+{
+	config_setting_t	*s, *listen = NULL, *upstream = NULL;
+	const char		*key;
+	int			 i, n;
+
+	rc->idle_ms = CONF_IDLE_DEFAULT_MS;
+	rc->max_datagram = CONF_DGRAM_MAX;
+	rc->line = config_setting_source_line(g);
+	rc->file = xstrdup(config_setting_source_file(g) != NULL ?
+	    config_setting_source_file(g) : ctx->path);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return conf_fail(ctx, g, "routes: element %u must be a group "
+		    "{ ... }, not %s", index + 1,
+		    conf_type_name(config_setting_type(g)));
+
+	/* The name first, so every later message can carry it. */
+	if ((s = config_setting_get_member(g, "name")) == NULL)
+		return conf_fail(ctx, g, "route #%u: missing 'name'",
+		    index + 1);
+	if (conf_get_string(ctx, s, "name", &rc->name) == -1)
+		return -1;
+	if (!conf_name_valid(rc->name))
+		return conf_fail(ctx, s, "route name '%s' is invalid: use 1 to "
+		    "%d of A-Z a-z 0-9 _ - .", rc->name, CONF_NAME_MAX);
+
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned int)i);
+		key = config_setting_name(s);
+		if (strcmp(key, "name") == 0)
+			continue;
+		if (strcmp(key, "listen") == 0) {
+			if (conf_get_string(ctx, s, "listen",
+			    &rc->listen_str) == -1)
+				return -1;
+			listen = s;
+		} else if (strcmp(key, "upstream") == 0) {
+			if (conf_get_string(ctx, s, "upstream",
+			    &rc->upstream_str) == -1)
+				return -1;
+			upstream = s;
+		} else if (strcmp(key, "idle_timeout") == 0) {
+			if (conf_get_seconds(ctx, s, "idle_timeout",
+			    &rc->idle_ms) == -1)
+				return -1;
+		} else if (strcmp(key, "max_sessions") == 0) {
+			if (conf_get_uint(ctx, s, "max_sessions", 1,
+			    CONF_SESSIONS_MAX, &rc->max_sessions) == -1)
+				return -1;
+		} else if (strcmp(key, "max_datagram_size") == 0) {
+			if (conf_get_uint(ctx, s, "max_datagram_size", 0,
+			    CONF_DGRAM_MAX, &rc->max_datagram) == -1)
+				return -1;
+		} else
+			return conf_fail(ctx, s, "route '%s': unknown setting "
+			    "'%s'", rc->name, key);
+	}
+	if (listen == NULL)
+		return conf_fail(ctx, g, "route '%s': missing 'listen'",
+		    rc->name);
+	if (upstream == NULL)
+		return conf_fail(ctx, g, "route '%s': missing 'upstream'",
+		    rc->name);
+	if (conf_parse_addr(ctx, listen, rc, "listen", ADDR_NUMERIC,
+	    &rc->listen) == -1)
+		return -1;
+	if (conf_parse_addr(ctx, upstream, rc, "upstream", ADDR_RESOLVE,
+	    &rc->upstream) == -1)
+		return -1;
+	if (addr_is_wildcard(&rc->upstream))
+		return conf_fail(ctx, upstream, "route '%s': upstream must not "
+		    "be a wildcard address", rc->name);
+	return 0;
+}
+
+/* Two listeners that the kernel would refuse to bind side by side. */
+static int
+conf_listen_conflict(const struct addr *a, const struct addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family ||
+	    addr_port(a) != addr_port(b))
+		return 0;
+	return addr_equal(a, b) || addr_is_wildcard(a) || addr_is_wildcard(b);
+}
+
+/* An upstream that would deliver datagrams back into one of our listeners. */
+static int
+conf_is_loop(const struct addr *upstream, const struct addr *listen)
+{
+	if (addr_equal(upstream, listen))
+		return 1;
+	return addr_is_wildcard(listen) && addr_is_loopback(upstream) &&
+	    upstream->ss.ss_family == listen->ss.ss_family &&
+	    addr_port(upstream) == addr_port(listen);
+}
+
+static int
+conf_check_routes(struct conf_ctx *ctx, struct conf *conf,
+    config_setting_t *list)
+{
+	struct route_conf	*a, *b;
+	size_t			 i, j;
+
+	for (i = 0; i < conf->nroutes; i++) {
+		a = &conf->routes[i];
+		for (j = 0; j < i; j++) {
+			b = &conf->routes[j];
+			if (strcmp(a->name, b->name) == 0)
+				return conf_fail(ctx, config_setting_get_elem(
+				    list, (unsigned int)i), "duplicate route "
+				    "name '%s' (first at line %d)", a->name,
+				    b->line);
+			if (conf_listen_conflict(&a->listen, &b->listen))
+				return conf_fail(ctx, config_setting_get_elem(
+				    list, (unsigned int)i), "route '%s': listen "
+				    "%s conflicts with route '%s' (line %d)",
+				    a->name, a->listen_str, b->name, b->line);
+		}
+		for (j = 0; j < conf->nroutes; j++) {
+			b = &conf->routes[j];
+			if (conf_is_loop(&a->upstream, &b->listen))
+				return conf_fail(ctx, config_setting_get_elem(
+				    list, (unsigned int)i), "route '%s': "
+				    "upstream %s is udproxy's own listener "
+				    "(route '%s'): a forwarding loop", a->name,
+				    a->upstream_str, b->name);
+		}
+	}
+	return 0;
+}
+
+static int
+conf_parse_routes(struct conf_ctx *ctx, struct conf *conf,
+    config_setting_t *list)
+{
+	unsigned int	i, n;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST)
+		return conf_fail(ctx, list, "routes must be a list ( ... ), "
+		    "not %s", conf_type_name(config_setting_type(list)));
+	if ((n = (unsigned int)config_setting_length(list)) == 0)
+		return conf_fail(ctx, list, "routes: empty list");
+	conf->routes = xcalloc(n, sizeof(*conf->routes));
+	for (i = 0; i < n; i++) {
+		conf->nroutes = i + 1;
+		if (conf_parse_route(ctx, config_setting_get_elem(list, i), i,
+		    &conf->routes[i]) == -1)
+			return -1;
+	}
+	return conf_check_routes(ctx, conf, list);
+}
+
+static int
+conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
+{
+	config_setting_t	*root, *s, *routes = NULL;
+	const char		*key;
+	char			*level = NULL;
+	int			 i, n;
+
+	root = config_root_setting(cf);
+	n = config_setting_length(root);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(root, (unsigned int)i);
+		key = config_setting_name(s);
+		if (strcmp(key, "routes") == 0)
+			routes = s;
+		else if (strcmp(key, "log_level") == 0) {
+			if (conf_get_string(ctx, s, "log_level", &level) == -1)
+				return -1;
+			if (log_level_parse(level, &conf->log_level) == -1) {
+				conf_fail(ctx, s, "log_level '%s' is not one of "
+				    "error, warning, notice, info, debug",
+				    level);
+				free(level);
+				return -1;
+			}
+			free(level);
+			level = NULL;
+		} else if (strcmp(key, "pidfile") == 0) {
+			if (conf_get_string(ctx, s, "pidfile",
+			    &conf->pidfile) == -1)
+				return -1;
+			if (conf->pidfile[0] != '/')
+				return conf_fail(ctx, s, "pidfile must be an "
+				    "absolute path");
+		} else if (strcmp(key, "user") == 0) {
+			if (conf_get_string(ctx, s, "user", &conf->user) == -1)
+				return -1;
+		} else if (strcmp(key, "group") == 0) {
+			if (conf_get_string(ctx, s, "group",
+			    &conf->group) == -1)
+				return -1;
+		} else if (strcmp(key, "max_sessions") == 0) {
+			if (conf_get_uint(ctx, s, "max_sessions", 1,
+			    CONF_SESSIONS_MAX, &conf->max_sessions) == -1)
+				return -1;
+		} else
+			return conf_fail(ctx, s, "unknown setting '%s'", key);
+	}
+	if (routes == NULL)
+		return conf_fail(ctx, NULL, "no 'routes' list: nothing to do");
+	return conf_parse_routes(ctx, conf, routes);
+}
+
+/* The directory of path, so that @include "x" finds x beside the file. */
+static char *
+conf_dirname(const char *path)
+{
+	char	*dir = xstrdup(path), *slash;
+
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		free(dir);
+		return xstrdup(".");
+	}
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+/*
+ * Loads and validates path into a new struct conf. On failure returns NULL
+ * with "FILE:LINE: reason" (or "FILE: reason") in err. Every call parses
+ * into its own config_t: libconfig 1.5 destroys the object on a failed read
+ * and keeps stale error positions.
+ */
+struct conf *
+conf_load_file(const char *path, char *err, size_t errlen)
+{
+	struct conf_ctx	 ctx = { err, errlen, path };
+	struct conf	*conf;
+	config_t	 cf;
+	char		*dir;
+	int		 saved;
+
+	conf = xcalloc(1, sizeof(*conf));
+	conf->path = xstrdup(path);
+	conf->log_level = LOG_LEVEL_INFO;
+	dir = conf_dirname(path);
+	config_init(&cf);
+	config_set_include_dir(&cf, dir);
+	errno = 0;
+	if (config_read_file(&cf, path) == CONFIG_FALSE) {
+		saved = errno;
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: %s", path,
+			    saved != 0 ? strerror(saved) : "cannot read file");
+		else
+			snprintf(err, errlen, "%s:%d: %s",
+			    config_error_file(&cf) != NULL ?
+			    config_error_file(&cf) : path,
+			    config_error_line(&cf), config_error_text(&cf));
+		goto fail;
+	}
+	if (conf_parse(&ctx, conf, &cf) == -1)
+		goto fail;
+	config_destroy(&cf);
+	free(dir);
+	return conf;
+fail:
+	config_destroy(&cf);
+	free(dir);
+	conf_free(conf);
+	return NULL;
+}
+
+void
+conf_free(struct conf *conf)
+{
+	size_t	i;
+
+	if (conf == NULL)
+		return;
+	for (i = 0; i < conf->nroutes; i++) {
+		free(conf->routes[i].name);
+		free(conf->routes[i].listen_str);
+		free(conf->routes[i].upstream_str);
+		free(conf->routes[i].file);
+	}
+	free(conf->routes);
+	free(conf->path);
+	free(conf->pidfile);
+	free(conf->user);
+	free(conf->group);
+	free(conf);
+}
+
+int
+conf_route_same_upstream(const struct route_conf *a,
+    const struct route_conf *b)
+{
+	return addr_equal(&a->upstream, &b->upstream);
+}

@@ -1,0 +1,51 @@
+/*
+ * The configuration as data: parsed from a libconfig file into a fresh
+ * struct conf, validated whole, then never changed. Pure: no sockets, no
+ * events (hostnames in upstreams are resolved while loading).
+ */
+#ifndef UDPROXY_CONF_H
+#define UDPROXY_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "log.h"
+
+#define CONF_ERRLEN		512
+#define CONF_NAME_MAX		64
+#define CONF_IDLE_DEFAULT_MS	60000
+#define CONF_IDLE_MAX_S		86400
+#define CONF_SESSIONS_MAX	1000000
+#define CONF_DGRAM_MAX		65535
+
+struct route_conf {
+	char		*name;
+	char		*listen_str;
+	char		*upstream_str;
+	struct addr	 listen;
+	struct addr	 upstream;
+	uint64_t	 idle_ms;
+	unsigned int	 max_sessions;		/* 0: only the global cap */
+	unsigned int	 max_datagram;
+	char		*file;			/* where it was declared */
+	int		 line;
+};
+
+struct conf {
+	char			*path;
+	enum log_level		 log_level;
+	char			*pidfile;
+	char			*user;
+	char			*group;
+	unsigned int		 max_sessions;	/* 0: derive from fd limit */
+	struct route_conf	*routes;
+	size_t			 nroutes;
+};
+
+struct conf	*conf_load_file(const char *, char *, size_t);
+void		 conf_free(struct conf *);
+int		 conf_route_same_upstream(const struct route_conf *,
+		    const struct route_conf *);
+
+#endif

@@ -1,0 +1,192 @@
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "xmalloc.h"
+
+/*
+ * Opens a non-blocking socket bound to a. No SO_REUSEADDR: on UDP it would
+ * let a second process bind the same port and steal half the traffic.
+ */
+struct listener *
+listener_open(const struct addr *a, char *err, size_t errlen)
+{
+	struct listener	*l;
+	int		 fd, on = 1, family = a->ss.ss_family;
+	char		 name[ADDR_STRLEN];
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+	    &on, sizeof(on)) == -1)
+		goto fail;
+	if (addr_is_wildcard(a)) {
+		if (family == AF_INET && setsockopt(fd, IPPROTO_IP,
+		    IP_PKTINFO, &on, sizeof(on)) == -1)
+			goto fail;
+		if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+		    IPV6_RECVPKTINFO, &on, sizeof(on)) == -1)
+			goto fail;
+	}
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1)
+		goto fail;
+	l = xcalloc(1, sizeof(*l));
+	l->fd = fd;
+	l->wildcard = addr_is_wildcard(a);
+	l->addr = *a;
+	return l;
+fail:
+	snprintf(err, errlen, "cannot listen on %s: %s",
+	    addr_format((const struct sockaddr *)&a->ss, name, sizeof(name)),
+	    strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return NULL;
+}
+
+void
+listener_close(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	close(l->fd);
+	free(l);
+}
+
+static void
+listener_parse_cmsg(struct msghdr *msg, struct local_addr *local)
+{
+	struct cmsghdr		*c;
+	struct in_pktinfo	*pi;
+	struct in6_pktinfo	*pi6;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			pi = (struct in_pktinfo *)CMSG_DATA(c);
+			local->family = AF_INET;
+			local->a.v4 = pi->ipi_addr;
+			local->ifindex = 0;
+			return;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			pi6 = (struct in6_pktinfo *)CMSG_DATA(c);
+			local->family = AF_INET6;
+			local->a.v6 = pi6->ipi6_addr;
+			/* Only a link-local source needs its interface. */
+			local->ifindex = IN6_IS_ADDR_LINKLOCAL(&pi6->ipi6_addr) ?
+			    pi6->ipi6_ifindex : 0;
+			return;
+		}
+	}
+}
+
+/*
+ * Receives one datagram. Returns its full length (even when it did not fit,
+ * then d->truncated is set), or -1 with errno (EAGAIN when drained).
+ */
+ssize_t
+listener_recv(const struct listener *l, void *buf, size_t len,
+    struct dgram *d)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cmsg;
+	struct iovec	 iov = { buf, len };
+	struct msghdr	 msg;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = &d->client;
+	msg.msg_namelen = sizeof(d->client);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (l->wildcard) {
+		msg.msg_control = cmsg.buf;
+		msg.msg_controllen = sizeof(cmsg.buf);
+	}
+	if ((n = recvmsg(l->fd, &msg, MSG_TRUNC)) == -1)
+		return -1;
+	d->clientlen = msg.msg_namelen;
+	d->len = (size_t)n;
+	d->truncated = (msg.msg_flags & MSG_TRUNC) != 0 || (size_t)n > len;
+	d->local.family = 0;
+	if (l->wildcard)
+		listener_parse_cmsg(&msg, &d->local);
+	return n;
+}
+
+ssize_t
+listener_send(const struct listener *l, const void *buf, size_t len,
+    const union sockaddr_u *to, socklen_t tolen,
+    const struct local_addr *local)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cmsg;
+	struct iovec		 iov = { (void *)(uintptr_t)buf, len };
+	struct msghdr		 msg;
+	struct cmsghdr		*c;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+
+	if (local->family == 0)
+		return sendto(l->fd, buf, len, 0, &to->sa, tolen);
+	memset(&msg, 0, sizeof(msg));
+	memset(&cmsg, 0, sizeof(cmsg));
+	msg.msg_name = (void *)(uintptr_t)to;
+	msg.msg_namelen = tolen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsg.buf;
+	c = &cmsg.hdr;
+	if (local->family == AF_INET) {
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = local->a.v4;
+		msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		memset(&pi6, 0, sizeof(pi6));
+		pi6.ipi6_addr = local->a.v6;
+		pi6.ipi6_ifindex = local->ifindex;
+		msg.msg_controllen = CMSG_SPACE(sizeof(pi6));
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi6));
+		memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
+	}
+	return sendmsg(l->fd, &msg, 0);
+}
+
+/* The local half of a session key: zero unless the listener is a wildcard. */
+void
+listener_local_key(const struct listener *l, const struct local_addr *local,
+    struct addr_key *k)
+{
+	union sockaddr_u	u;
+
+	memset(k, 0, sizeof(*k));
+	if (!l->wildcard || local->family == 0)
+		return;
+	memset(&u, 0, sizeof(u));
+	if (local->family == AF_INET) {
+		u.sin.sin_family = AF_INET;
+		u.sin.sin_addr = local->a.v4;
+	} else {
+		u.sin6.sin6_family = AF_INET6;
+		u.sin6.sin6_addr = local->a.v6;
+		u.sin6.sin6_scope_id = local->ifindex;
+	}
+	addr_key_make(k, &u.sa);
+}

@@ -1,0 +1,153 @@
+#include "autoconf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "priv.h"
+#include "udproxy.h"
+
+#ifndef UDPROXY_CONF
+#define UDPROXY_CONF	"/etc/udproxy/udproxy.conf"
+#endif
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: udproxy [-fhtV] [-c file] [-p pidfile]\n"
+	    "  -c file     configuration file (default %s)\n"
+	    "  -f          stay in the foreground, log to stderr\n"
+	    "  -h          show this help\n"
+	    "  -p pidfile  write and lock this pidfile\n"
+	    "  -t          check the configuration and exit\n"
+	    "  -V          show the version\n", UDPROXY_CONF);
+}
+
+/*
+ * SIGHUP's default action kills: a reload sent by a script right after
+ * start must wait until the signal events exist (udproxy_run unblocks).
+ */
+static void
+main_block_signals(void)
+{
+	sigset_t	set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+main_fail(int notify, const char *msg)
+{
+	if (notify != -1)
+		daemon_notify(notify, msg);
+	else
+		fprintf(stderr, "udproxy: error: %s\n", msg);
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct udproxy	*up;
+	struct conf	*conf;
+	struct pidfile	*pf = NULL;
+	const char	*path = UDPROXY_CONF, *pidpath = NULL;
+	char		 abspath[PATH_MAX], err[CONF_ERRLEN];
+	int		 ch, foreground = 0, test = 0, notify = -1, rc;
+
+	main_block_signals();
+	while ((ch = getopt(argc, argv, "c:fhp:tV")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'p':
+			pidpath = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("udproxy %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* Reloads happen after chdir("/"): remember where the file is. */
+	if (realpath(path, abspath) == NULL) {
+		fprintf(stderr, "udproxy: error: %s: %s\n", path,
+		    strerror(errno));
+		return 1;
+	}
+	if ((conf = conf_load_file(abspath, err, sizeof(err))) == NULL)
+		main_fail(-1, err);
+	if (test) {
+		fprintf(stderr, "udproxy: %s: configuration is valid, "
+		    "%zu routes\n", abspath, conf->nroutes);
+		conf_free(conf);
+		return 0;
+	}
+	log_init(1, conf->log_level);
+	priv_raise_nofile();
+	if (pidpath == NULL)
+		pidpath = conf->pidfile;
+	if (pidpath != NULL && (pf = pidfile_open(pidpath, err,
+	    sizeof(err))) == NULL)
+		main_fail(-1, err);
+
+	up = udproxy_new();
+	if (udproxy_apply(up, conf, err, sizeof(err)) == -1)
+		main_fail(-1, err);
+	if (up->conf->user != NULL) {
+		if (priv_drop(up->conf->user, up->conf->group, err,
+		    sizeof(err)) == -1)
+			main_fail(-1, err);
+		up->privileges_dropped = 1;
+	}
+	if (!foreground) {
+		if ((notify = daemon_detach()) == -1)
+			main_fail(-1, "cannot become a daemon");
+		if (event_reinit(up->base) == -1)
+			main_fail(notify, "cannot reinitialise libevent");
+		log_init(0, up->conf->log_level);
+	}
+	if (pf != NULL && pidfile_write(pf, err, sizeof(err)) == -1)
+		main_fail(notify, err);
+	log_notice("udproxy %s started, %zu routes", PACKAGE_VERSION,
+	    up->nroutes);
+	if (notify != -1)
+		daemon_notify(notify, NULL);
+
+	rc = udproxy_run(up);
+	log_notice("shutting down");
+	udproxy_free(up);
+	pidfile_remove(pf);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,90 @@
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "priv.h"
+
+void
+priv_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warning("cannot raise the descriptor limit: %s",
+		    strerror(errno));
+}
+
+/* Leaves CAP_NET_BIND_SERVICE, and nothing else, permitted and effective. */
+static int
+priv_keep_bind_cap(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[2];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	data[0].effective = data[0].permitted = 1U << CAP_NET_BIND_SERVICE;
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+int
+priv_drop(const char *user, const char *group, char *err, size_t errlen)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "user '%s': no such user", user);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			snprintf(err, errlen, "group '%s': no such group",
+			    group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (geteuid() != 0) {
+		if (geteuid() == pw->pw_uid)
+			return 0;
+		snprintf(err, errlen, "user '%s' set, but udproxy is not "
+		    "started as root", user);
+		return -1;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1) == -1 ||
+	    setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		snprintf(err, errlen, "cannot become user '%s': %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	if (priv_keep_bind_cap() == -1)
+		log_warning("cannot keep CAP_NET_BIND_SERVICE: %s; reloads "
+		    "cannot bind ports below 1024", strerror(errno));
+	prctl(PR_SET_KEEPCAPS, 0);
+	if (pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		snprintf(err, errlen, "root privileges could be regained "
+		    "after dropping to '%s'", user);
+		return -1;
+	}
+	log_info("running as user %s (uid %ld, gid %ld)", user,
+	    (long)pw->pw_uid, (long)gid);
+	return 0;
+}

@@ -1,0 +1,14 @@
+/*
+ * Privileges and resource limits: raise the descriptor limit (every
+ * session is a socket), and drop root after the listeners are bound while
+ * keeping CAP_NET_BIND_SERVICE so reloads can still bind ports below 1024.
+ */
+#ifndef UDPROXY_PRIV_H
+#define UDPROXY_PRIV_H
+
+#include <stddef.h>
+
+void	priv_raise_nofile(void);
+int	priv_drop(const char *, const char *, char *, size_t);
+
+#endif

@@ -1,0 +1,176 @@
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "listener.h"
+#include "log.h"
+#include "reload.h"
+#include "route.h"
+#include "udproxy.h"
+#include "xmalloc.h"
+
+static int
+reload_same_tunables(const struct route_conf *a, const struct route_conf *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->idle_ms == b->idle_ms &&
+	    a->max_sessions == b->max_sessions &&
+	    a->max_datagram == b->max_datagram;
+}
+
+/*
+ * Matches every route of the new configuration to the running route with
+ * the same listen address, if any: a listener follows its address, so a
+ * renamed route keeps its socket and its sessions. oconf may be NULL (the
+ * first load). Pure.
+ */
+struct reload_plan *
+reload_plan(const struct conf *oconf, const struct conf *nconf)
+{
+	struct reload_plan		*p;
+	const struct route_conf		*n, *o;
+	size_t				 i, j, nold;
+
+	nold = oconf != NULL ? oconf->nroutes : 0;
+	p = xcalloc(1, sizeof(*p));
+	p->conf = nconf;
+	p->nnew = nconf->nroutes;
+	p->nold = nold;
+	p->action = xcalloc(p->nnew, sizeof(*p->action));
+	p->old = xcalloc(p->nnew, sizeof(*p->old));
+	p->listener = xcalloc(p->nnew, sizeof(*p->listener));
+	p->removed = xcalloc(nold, sizeof(*p->removed));
+	for (j = 0; j < nold; j++)
+		p->removed[j] = 1;
+	for (i = 0; i < p->nnew; i++) {
+		n = &nconf->routes[i];
+		p->action[i] = RELOAD_ADD;
+		for (j = 0; j < nold; j++) {
+			o = &oconf->routes[j];
+			if (!p->removed[j] || !addr_equal(&n->listen, &o->listen))
+				continue;
+			p->removed[j] = 0;
+			p->old[i] = j;
+			if (!conf_route_same_upstream(n, o))
+				p->action[i] = RELOAD_REPOINT;
+			else if (!reload_same_tunables(n, o))
+				p->action[i] = RELOAD_UPDATE;
+			else
+				p->action[i] = RELOAD_KEEP;
+			break;
+		}
+	}
+	return p;
+}
+
+/* Binds every new listener, or none: the first failure undoes the rest. */
+int
+reload_prepare(struct reload_plan *p, char *err, size_t errlen)
+{
+	const struct route_conf	*rc;
+	char			 why[CONF_ERRLEN / 2];
+	size_t			 i;
+
+	for (i = 0; i < p->nnew; i++) {
+		if (p->action[i] != RELOAD_ADD)
+			continue;
+		rc = &p->conf->routes[i];
+		p->listener[i] = listener_open(&rc->listen, why, sizeof(why));
+		if (p->listener[i] == NULL) {
+			snprintf(err, errlen, "%s:%d: route '%s': %s", rc->file,
+			    rc->line, rc->name, why);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	for (i = 0; i < p->nnew; i++) {
+		listener_close(p->listener[i]);
+		p->listener[i] = NULL;
+	}
+	return -1;
+}
+
+static void
+reload_log_added(const struct route_conf *rc, const struct listener *l)
+{
+	char	name[ADDR_STRLEN], up[ADDR_STRLEN];
+
+	log_info("route %s: listening on %s, upstream %s", rc->name,
+	    addr_format((const struct sockaddr *)&l->addr.ss, name,
+	    sizeof(name)),
+	    addr_format((const struct sockaddr *)&rc->upstream.ss, up,
+	    sizeof(up)));
+}
+
+/*
+ * Builds the new route table from the plan. Routes that survive are the
+ * same objects, so their sessions and pending events stay valid; only
+ * route->conf moves. Cannot fail.
+ */
+void
+reload_commit(struct reload_plan *p, struct udproxy *up,
+    struct reload_summary *sum)
+{
+	struct route		**routes, *r;
+	const struct route_conf	 *rc;
+	size_t			  i, j;
+
+	memset(sum, 0, sizeof(*sum));
+	routes = xcalloc(p->nnew, sizeof(*routes));
+	for (j = 0; j < p->nold; j++) {
+		if (!p->removed[j])
+			continue;
+		r = up->routes[j];
+		log_info("route %s: removed, %zu sessions closed",
+		    r->conf->name, r->map.count);
+		sum->sessions_closed += r->map.count;
+		sum->removed++;
+		route_free(r);
+		up->routes[j] = NULL;
+	}
+	for (i = 0; i < p->nnew; i++) {
+		rc = &p->conf->routes[i];
+		if (p->action[i] == RELOAD_ADD) {
+			routes[i] = route_new(up, rc, p->listener[i]);
+			p->listener[i] = NULL;
+			reload_log_added(rc, routes[i]->listener);
+			sum->added++;
+			continue;
+		}
+		r = routes[i] = up->routes[p->old[i]];
+		up->routes[p->old[i]] = NULL;
+		if (p->action[i] == RELOAD_REPOINT) {
+			sum->sessions_closed += route_close_sessions(r);
+			log_info("route %s: upstream now %s, sessions to the "
+			    "old upstream closed", rc->name, rc->upstream_str);
+		} else
+			sum->sessions_kept += r->map.count;
+		if (p->action[i] == RELOAD_KEEP)
+			sum->kept++;
+		else
+			sum->changed++;
+		route_set_conf(r, rc);
+	}
+	free(up->routes);
+	up->routes = routes;
+	up->nroutes = p->nnew;
+}
+
+void
+reload_plan_free(struct reload_plan *p)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nnew; i++)
+		listener_close(p->listener[i]);
+	free(p->action);
+	free(p->old);
+	free(p->listener);
+	free(p->removed);
+	free(p);
+}

@@ -1,0 +1,47 @@
+/*
+ * A running route: its listener, its session map and idle queue, its
+ * counters. The object outlives reloads that keep its listen address, so
+ * sessions can keep pointing at it while only route->conf moves.
+ */
+#ifndef UDPROXY_ROUTE_H
+#define UDPROXY_ROUTE_H
+
+#include <sys/queue.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "sessmap.h"
+#include "stats.h"
+
+struct event;
+struct listener;
+struct route_conf;
+struct session;
+struct udproxy;
+
+TAILQ_HEAD(session_q, session);
+
+struct route {
+	struct udproxy		*up;
+	const struct route_conf	*conf;
+	struct listener		*listener;
+	struct event		*ev_read;
+	struct event		*ev_expire;
+	struct sessmap		 map;
+	struct session_q	 idleq;		/* least recently active first */
+	struct route_stats	 stats;
+	struct ratelimit	 rl_refused;
+	struct ratelimit	 rl_limit;
+	struct ratelimit	 rl_socket;
+	struct ratelimit	 rl_send;
+};
+
+struct route	*route_new(struct udproxy *, const struct route_conf *,
+		    struct listener *);
+void		 route_free(struct route *);
+void		 route_set_conf(struct route *, const struct route_conf *);
+size_t		 route_close_sessions(struct route *);
+void		 route_schedule_expire(struct route *, uint64_t);
+void		 route_log_stats(const struct route *);
+
+#endif

@@ -1,0 +1,235 @@
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "log.h"
+#include "route.h"
+#include "session.h"
+#include "udproxy.h"
+#include "xmalloc.h"
+
+static void	session_reply_cb(evutil_socket_t, short, void *);
+
+static int
+session_limit_reached(struct route *r, uint64_t now)
+{
+	struct udproxy	*up = r->up;
+	unsigned int	 n;
+	size_t		 cap;
+	const char	*scope;
+
+	if (r->conf->max_sessions != 0 &&
+	    r->map.count >= r->conf->max_sessions) {
+		cap = r->conf->max_sessions;
+		scope = "route";
+	} else if (up->nsessions >= up->max_sessions) {
+		cap = up->max_sessions;
+		scope = "global";
+	} else
+		return 0;
+	r->stats.drop_session_limit++;
+	if ((n = ratelimit_allow(&r->rl_limit, now)) != 0)
+		log_warning("route %s: %s session limit (%zu) reached, "
+		    "dropping datagrams from new clients (%u suppressed)",
+		    r->conf->name, scope, cap, n - 1);
+	return 1;
+}
+
+static int
+session_socket(struct route *r, uint64_t now)
+{
+	const struct addr	*u = &r->conf->upstream;
+	unsigned int		 n;
+	int			 fd, saved;
+
+	fd = socket(u->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd != -1 &&
+	    connect(fd, (const struct sockaddr *)&u->ss, u->len) == 0)
+		return fd;
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	r->stats.drop_socket_error++;
+	if ((n = ratelimit_allow(&r->rl_socket, now)) != 0)
+		log_warning("route %s: cannot open a socket to upstream %s: "
+		    "%s (%u suppressed)", r->conf->name, r->conf->upstream_str,
+		    strerror(saved), n - 1);
+	return -1;
+}
+
+/*
+ * Creates the session for a client's first datagram, or returns NULL after
+ * counting why the datagram is dropped.
+ */
+struct session *
+session_new(struct route *r, const struct dgram *d,
+    const struct sess_key *key, uint64_t hash, uint64_t now)
+{
+	struct session	*s;
+	char		 client[ADDR_STRLEN];
+	int		 fd;
+
+	if (session_limit_reached(r, now))
+		return NULL;
+	if ((fd = session_socket(r, now)) == -1)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->entry.key = *key;
+	s->entry.hash = hash;
+	s->route = r;
+	memcpy(&s->client, &d->client, d->clientlen);
+	s->clientlen = d->clientlen;
+	s->local = d->local;
+	s->fd = fd;
+	s->last_ms = now;
+	event_assign(&s->ev, r->up->base, fd, EV_READ | EV_PERSIST,
+	    session_reply_cb, s);
+	event_add(&s->ev, NULL);
+	sessmap_insert(&r->map, &s->entry);
+	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
+	r->up->nsessions++;
+	r->stats.sessions_created++;
+	r->stats.sessions_active++;
+	if (!evtimer_pending(r->ev_expire, NULL))
+		route_schedule_expire(r, now);
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("route %s: new session for %s", r->conf->name,
+		    addr_format(&s->client.sa, client, sizeof(client)));
+	return s;
+}
+
+void
+session_close(struct session *s)
+{
+	struct route	*r = s->route;
+
+	event_del(&s->ev);
+	close(s->fd);
+	sessmap_remove(&r->map, &s->entry);
+	TAILQ_REMOVE(&r->idleq, s, idle);
+	r->up->nsessions--;
+	r->stats.sessions_active--;
+	free(s);
+}
+
+/* Moves the session to the young end of the idle queue: O(1). */
+void
+session_touch(struct session *s, uint64_t now)
+{
+	struct route	*r = s->route;
+
+	s->last_ms = now;
+	if (TAILQ_NEXT(s, idle) != NULL) {
+		TAILQ_REMOVE(&r->idleq, s, idle);
+		TAILQ_INSERT_TAIL(&r->idleq, s, idle);
+	}
+}
+
+static void
+session_refused(struct session *s, uint64_t now)
+{
+	struct route	*r = s->route;
+	unsigned int	 n;
+
+	r->stats.upstream_refused++;
+	if ((n = ratelimit_allow(&r->rl_refused, now)) != 0)
+		log_warning("route %s: upstream %s refused (ICMP port "
+		    "unreachable) (%u suppressed)", r->conf->name,
+		    r->conf->upstream_str, n - 1);
+}
+
+/*
+ * Forwards a client's datagram. An ECONNREFUSED here is usually left over
+ * from an earlier datagram's ICMP error and says nothing about this one,
+ * so it is counted and the send retried once.
+ */
+void
+session_send(struct session *s, const void *buf, size_t len, uint64_t now)
+{
+	struct route	*r = s->route;
+	unsigned int	 n;
+	ssize_t		 rc;
+
+	rc = send(s->fd, buf, len, 0);
+	if (rc == -1 && errno == ECONNREFUSED) {
+		session_refused(s, now);
+		rc = send(s->fd, buf, len, 0);
+	}
+	if (rc == -1) {
+		if (errno == ECONNREFUSED)
+			session_refused(s, now);
+		r->stats.drop_upstream_send++;
+		if (errno != ECONNREFUSED &&
+		    (n = ratelimit_allow(&r->rl_send, now)) != 0)
+			log_warning("route %s: send to upstream %s: %s "
+			    "(%u suppressed)", r->conf->name,
+			    r->conf->upstream_str, strerror(errno), n - 1);
+		return;
+	}
+	r->stats.rx_datagrams++;
+	r->stats.rx_bytes += len;
+}
+
+static void
+session_reply(struct session *s, size_t len, uint64_t now)
+{
+	struct route	*r = s->route;
+	unsigned int	 n;
+
+	if (len > r->conf->max_datagram) {
+		r->stats.drop_oversize++;
+		return;
+	}
+	if (listener_send(r->listener, r->up->buf, len, &s->client,
+	    s->clientlen, &s->local) == -1) {
+		r->stats.drop_client_send++;
+		if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
+			log_warning("route %s: send to client: %s "
+			    "(%u suppressed)", r->conf->name, strerror(errno),
+			    n - 1);
+		return;
+	}
+	r->stats.tx_datagrams++;
+	r->stats.tx_bytes += len;
+}
+
+/* The upstream socket is readable: relay what it holds to the client. */
+static void
+session_reply_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+	struct route	*r = s->route;
+	uint64_t	 now = clock_ms();
+	ssize_t		 n;
+	int		 i, got = 0;
+
+	(void)what;
+	for (i = 0; i < UDPROXY_BATCH; i++) {
+		n = recv(fd, r->up->buf, UDPROXY_BUFSIZE, MSG_TRUNC);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ECONNREFUSED)
+				session_refused(s, now);
+			else
+				r->stats.rx_errors++;
+			continue;
+		}
+		got = 1;
+		if ((size_t)n > UDPROXY_BUFSIZE) {
+			r->stats.drop_truncated++;
+			continue;
+		}
+		session_reply(s, (size_t)n, now);
+	}
+	if (got)
+		session_touch(s, now);
+}

@@ -1,0 +1,203 @@
+#include "autoconf.h"
+
+#include <sys/resource.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "log.h"
+#include "reload.h"
+#include "route.h"
+#include "udproxy.h"
+#include "xmalloc.h"
+
+static void	udproxy_signal_cb(evutil_socket_t, short, void *);
+static void	udproxy_reload_cb(evutil_socket_t, short, void *);
+
+static const int udproxy_signals[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+
+struct udproxy *
+udproxy_new(void)
+{
+	struct udproxy	*up;
+	size_t		 i;
+
+	up = xcalloc(1, sizeof(*up));
+	event_set_log_callback(log_libevent_cb);
+	if ((up->base = event_base_new()) == NULL)
+		fatalx("cannot create the event base");
+	for (i = 0; i < sizeof(udproxy_signals) / sizeof(int); i++) {
+		up->ev_signal[i] = evsignal_new(up->base, udproxy_signals[i],
+		    udproxy_signal_cb, up);
+		if (up->ev_signal[i] == NULL ||
+		    evsignal_add(up->ev_signal[i], NULL) == -1)
+			fatalx("cannot install the signal handlers");
+	}
+	/*
+	 * SIGHUP only marks this event active; a burst of signals thus
+	 * coalesces into one reload that runs between two other events.
+	 */
+	up->ev_reload = event_new(up->base, -1, 0, udproxy_reload_cb, up);
+	if (up->ev_reload == NULL)
+		fatalx("cannot create the reload event");
+	return up;
+}
+
+/* How many sessions the descriptor limit leaves room for. */
+size_t
+udproxy_fd_budget(size_t nroutes)
+{
+	struct rlimit	rl;
+	rlim_t		reserve = UDPROXY_FD_RESERVE + (rlim_t)nroutes;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return CONF_SESSIONS_MAX;
+	if (rl.rlim_cur <= reserve)
+		return 1;
+	if (rl.rlim_cur - reserve > CONF_SESSIONS_MAX)
+		return CONF_SESSIONS_MAX;
+	return (size_t)(rl.rlim_cur - reserve);
+}
+
+static void
+udproxy_set_limits(struct udproxy *up, const struct conf *conf)
+{
+	size_t	budget = udproxy_fd_budget(conf->nroutes);
+
+	up->max_sessions = budget;
+	if (conf->max_sessions != 0 && conf->max_sessions <= budget)
+		up->max_sessions = conf->max_sessions;
+	else if (conf->max_sessions != 0)
+		log_warning("max_sessions %u exceeds the descriptor limit; "
+		    "using %zu", conf->max_sessions, budget);
+}
+
+/*
+ * Makes conf the running configuration (taking ownership), or leaves
+ * everything as it was and returns -1 with the reason in err.
+ */
+int
+udproxy_apply(struct udproxy *up, struct conf *conf, char *err,
+    size_t errlen)
+{
+	struct reload_plan	*plan;
+	struct reload_summary	 sum;
+
+	plan = reload_plan(up->conf, conf);
+	if (reload_prepare(plan, err, errlen) == -1) {
+		reload_plan_free(plan);
+		conf_free(conf);
+		return -1;
+	}
+	reload_commit(plan, up, &sum);
+	reload_plan_free(plan);
+	if (up->conf != NULL) {
+		log_info("reloaded %s: routes %zu added, %zu removed, "
+		    "%zu changed, %zu kept; sessions %zu kept, %zu closed",
+		    conf->path, sum.added, sum.removed, sum.changed, sum.kept,
+		    sum.sessions_kept, sum.sessions_closed);
+		if ((conf->user == NULL) != (up->conf->user == NULL) ||
+		    (conf->user != NULL &&
+		    strcmp(conf->user, up->conf->user) != 0))
+			log_warning("user changed: takes effect on restart");
+	}
+	conf_free(up->conf);
+	up->conf = conf;
+	log_setlevel(conf->log_level);
+	udproxy_set_limits(up, conf);
+	return 0;
+}
+
+void
+udproxy_reload(struct udproxy *up)
+{
+	struct conf	*conf;
+	char		 err[CONF_ERRLEN];
+
+	log_info("reloading %s", up->conf->path);
+	if ((conf = conf_load_file(up->conf->path, err, sizeof(err))) ==
+	    NULL || udproxy_apply(up, conf, err, sizeof(err)) == -1) {
+		up->reload_failures++;
+		log_error("reload failed: %s", err);
+		return;
+	}
+	up->reloads++;
+}
+
+static void
+udproxy_log_stats(const struct udproxy *up)
+{
+	size_t	i;
+
+	log_notice("stats: routes=%zu sessions=%zu max_sessions=%zu "
+	    "reloads=%llu reload_failures=%llu", up->nroutes, up->nsessions,
+	    up->max_sessions, (unsigned long long)up->reloads,
+	    (unsigned long long)up->reload_failures);
+	for (i = 0; i < up->nroutes; i++)
+		route_log_stats(up->routes[i]);
+}
+
+static void
+udproxy_reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	udproxy_reload(arg);
+}
+
+static void
+udproxy_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct udproxy	*up = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		event_active(up->ev_reload, EV_TIMEOUT, 1);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("received signal %d, shutting down", (int)sig);
+		event_base_loopbreak(up->base);
+		break;
+	case SIGUSR1:
+		udproxy_log_stats(up);
+		break;
+	}
+}
+
+int
+udproxy_run(struct udproxy *up)
+{
+	sigset_t	set;
+
+	/* main() blocked these until their events existed. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return event_base_dispatch(up->base) == -1 ? -1 : 0;
+}
+
+void
+udproxy_free(struct udproxy *up)
+{
+	size_t	i;
+
+	if (up == NULL)
+		return;
+	for (i = 0; i < up->nroutes; i++)
+		route_free(up->routes[i]);
+	free(up->routes);
+	for (i = 0; i < sizeof(udproxy_signals) / sizeof(int); i++)
+		event_free(up->ev_signal[i]);
+	event_free(up->ev_reload);
+	conf_free(up->conf);
+	event_base_free(up->base);
+	free(up);
+}

@@ -1,0 +1,47 @@
+/*
+ * The daemon context: the one event base, the running configuration and
+ * routes, the signal events, and the receive buffer every callback shares
+ * (the loop is single-threaded, so one buffer is enough).
+ */
+#ifndef UDPROXY_UDPROXY_H
+#define UDPROXY_UDPROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+struct event;
+struct event_base;
+struct route;
+
+/* Larger than any UDP payload, so MSG_TRUNC never fires in practice. */
+#define UDPROXY_BUFSIZE		65536
+/* Datagrams handled per readiness callback before yielding to the loop. */
+#define UDPROXY_BATCH		64
+/* Descriptors kept out of the session budget (listeners, logs, libevent). */
+#define UDPROXY_FD_RESERVE	32
+
+struct udproxy {
+	struct event_base	*base;
+	struct conf		*conf;
+	struct route		**routes;
+	size_t			 nroutes;
+	struct event		*ev_signal[4];
+	struct event		*ev_reload;	/* coalesces SIGHUPs */
+	size_t			 nsessions;
+	size_t			 max_sessions;	/* effective global cap */
+	uint64_t		 reloads;
+	uint64_t		 reload_failures;
+	int			 privileges_dropped;
+	unsigned char		 buf[UDPROXY_BUFSIZE];
+};
+
+struct udproxy	*udproxy_new(void);
+int		 udproxy_apply(struct udproxy *, struct conf *, char *,
+		    size_t);
+void		 udproxy_reload(struct udproxy *);
+int		 udproxy_run(struct udproxy *);
+void		 udproxy_free(struct udproxy *);
+size_t		 udproxy_fd_budget(size_t);
+
+#endif
