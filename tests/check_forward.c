@@ -1,0 +1,584 @@
+/*
+ * Forwarding through the real daemon on loopback: exact bytes, which
+ * client gets which reply, counters, idle expiry, limits, ICMP refusals,
+ * wildcard listeners.
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+static const char	*dir;
+static char		 conf[256];
+
+static struct daemon *
+start(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes the config from fmt and starts the daemon on it. */
+static struct daemon *
+start(const char *fmt, ...)
+{
+	char		 text[4096];
+	va_list		 ap;
+	struct daemon	*d;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	dir = h_tmpdir();
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	h_write_file(conf, "%s", text);
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_msg(d != NULL, "daemon did not start");
+	return d;
+}
+
+static void
+stop(struct daemon *d)
+{
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+}
+
+/* Parses "tag port payload" from a MOCK_PEER reply. */
+static unsigned int
+peer_port(const char *reply, const char *tag, const char *payload)
+{
+	char		 t[32], p[256];
+	unsigned int	 port = 0;
+
+	ck_assert_int_eq(sscanf(reply, "%31s %u %255[^\n]", t, &port, p), 3);
+	ck_assert_str_eq(t, tag);
+	ck_assert_str_eq(p, payload);
+	return port;
+}
+
+START_TEST(round_trip_v4_v6)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 p4 = h_free_port(AF_INET), p6 = h_free_port(AF_INET6);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 c4, c6;
+
+	d = start("routes = (\n"
+	    "  { name = \"v4\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"v6\"; listen = \"[::1]:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", p4, m->port, p6, m->port);
+	ck_assert_int_eq(daemon_log_count(d, "route v4: listening on "
+	    "127.0.0.1:"), 1);
+	c4 = client_open(AF_INET, p4);
+	c6 = client_open(AF_INET6, p6);
+	ck_assert_int_eq(client_rt_str(c4, "hello", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "hello");
+	ck_assert_int_eq(client_rt_str(c6, "hello six", buf, sizeof(buf),
+	    2000), 0);
+	ck_assert_str_eq(buf, "hello six");
+
+	ck_assert_int_eq(daemon_stat(d, "v4", "rx_datagrams"), 1);
+	ck_assert_int_eq(daemon_stat(d, "v4", "rx_bytes"), 5);
+	ck_assert_int_eq(daemon_stat(d, "v4", "tx_datagrams"), 1);
+	ck_assert_int_eq(daemon_stat(d, "v4", "tx_bytes"), 5);
+	ck_assert_int_eq(daemon_stat(d, "v4", "sessions_created"), 1);
+	ck_assert_int_eq(daemon_stat(d, "v4", "sessions_active"), 1);
+	ck_assert_int_eq(daemon_stat(d, "v6", "rx_bytes"), 9);
+	ck_assert_int_eq(daemon_stat(d, "v6", "tx_bytes"), 9);
+	close(c4);
+	close(c6);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+#define NROUTES		3
+#define NCLIENTS	20	/* per route */
+#define NMSGS		5
+
+/*
+ * Sixty clients on three routes send before anyone reads, so sessions
+ * interleave inside the daemon; every reply must come back to the client
+ * that asked, through one upstream port per client.
+ */
+START_TEST(many_clients_own_replies)
+{
+	struct mock	*m[NROUTES];
+	uint16_t	 lp[NROUTES];
+	unsigned int	 port[NROUTES][NCLIENTS], p;
+	int		 c[NROUTES][NCLIENTS];
+	char		 tag[8], msg[64], buf[256];
+	struct daemon	*d;
+	int		 r, i, j, k;
+
+	for (r = 0; r < NROUTES; r++) {
+		snprintf(tag, sizeof(tag), "u%d", r);
+		m[r] = mock_start(AF_INET, 0, MOCK_PEER, tag);
+		lp[r] = h_free_port(r == 1 ? AF_INET6 : AF_INET);
+	}
+	d = start("routes = (\n"
+	    "  { name = \"r0\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"r1\"; listen = \"[::1]:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"r2\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", lp[0], m[0]->port, lp[1], m[1]->port, lp[2], m[2]->port);
+	for (r = 0; r < NROUTES; r++)
+		for (i = 0; i < NCLIENTS; i++) {
+			c[r][i] = client_open(r == 1 ? AF_INET6 : AF_INET,
+			    lp[r]);
+			ck_assert_int_ge(c[r][i], 0);
+		}
+	for (j = 0; j < NMSGS; j++) {
+		for (r = 0; r < NROUTES; r++)
+			for (i = 0; i < NCLIENTS; i++) {
+				snprintf(msg, sizeof(msg), "r%d c%d m%d", r, i,
+				    j);
+				ck_assert_int_eq(send(c[r][i], msg,
+				    strlen(msg), 0), (ssize_t)strlen(msg));
+			}
+		for (r = 0; r < NROUTES; r++)
+			for (i = 0; i < NCLIENTS; i++) {
+				ssize_t n = client_recv(c[r][i], buf,
+				    sizeof(buf) - 1, 3000);
+				ck_assert_int_gt(n, 0);
+				buf[n] = '\0';
+				snprintf(tag, sizeof(tag), "u%d", r);
+				snprintf(msg, sizeof(msg), "r%d c%d m%d", r, i,
+				    j);
+				p = peer_port(buf, tag, msg);
+				if (j == 0)
+					port[r][i] = p;
+				ck_assert_uint_eq(p, port[r][i]);
+			}
+	}
+	/* Distinct sessions: distinct upstream-side ports within a route. */
+	for (r = 0; r < NROUTES; r++)
+		for (i = 0; i < NCLIENTS; i++)
+			for (k = 0; k < i; k++)
+				ck_assert_uint_ne(port[r][i], port[r][k]);
+	/* Nothing extra arrived anywhere. */
+	for (r = 0; r < NROUTES; r++)
+		for (i = 0; i < NCLIENTS; i++) {
+			ck_assert_int_eq(client_recv(c[r][i], buf,
+			    sizeof(buf), 10), -1);
+			close(c[r][i]);
+		}
+	for (r = 0; r < NROUTES; r++) {
+		snprintf(tag, sizeof(tag), "r%d", r);
+		ck_assert_int_eq(daemon_stat(d, tag, "sessions_created"),
+		    NCLIENTS);
+		ck_assert_int_eq(daemon_stat(d, tag, "rx_datagrams"),
+		    NCLIENTS * NMSGS);
+		ck_assert_int_eq(daemon_stat(d, tag, "tx_datagrams"),
+		    NCLIENTS * NMSGS);
+	}
+	stop(d);
+	for (r = 0; r < NROUTES; r++)
+		mock_stop(m[r]);
+}
+END_TEST
+
+static void
+check_size(int fd, size_t len)
+{
+	static unsigned char	out[65536], in[65536];
+	size_t			i;
+
+	for (i = 0; i < len; i++)
+		out[i] = (unsigned char)(i * 7 + len);
+	ck_assert_int_eq(client_rt(fd, out, len, in, sizeof(in), 3000),
+	    (ssize_t)len);
+	ck_assert_int_eq(memcmp(in, out, len), 0);
+}
+
+/* Zero bytes and the largest datagram of each family pass intact. */
+START_TEST(empty_and_max_datagrams)
+{
+	struct mock	*m4 = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	struct mock	*m6 = mock_start(AF_INET6, 0, MOCK_ECHO, NULL);
+	uint16_t	 p4 = h_free_port(AF_INET), p6 = h_free_port(AF_INET6);
+	struct daemon	*d;
+	int		 c4, c6, i;
+
+	d = start("routes = (\n"
+	    "  { name = \"v4\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"v6\"; listen = \"[::1]:%u\"; upstream = \"[::1]:%u\"; }\n"
+	    ");\n", p4, m4->port, p6, m6->port);
+	c4 = client_open(AF_INET, p4);
+	c6 = client_open(AF_INET6, p6);
+	for (i = 0; i < 3; i++) {
+		check_size(c4, 0);
+		check_size(c6, 0);
+	}
+	check_size(c4, 1);
+	check_size(c4, 1472);
+	check_size(c4, 65507);
+	check_size(c6, 65527);
+	check_size(c4, 0);
+	ck_assert_int_eq(daemon_stat(d, "v4", "rx_datagrams"), 7);
+	ck_assert_int_eq(daemon_stat(d, "v4", "tx_bytes"),
+	    1 + 1472 + 65507);
+	ck_assert_int_eq(daemon_stat(d, "v4", "sessions_created"), 1);
+	ck_assert_int_eq(daemon_stat(d, "v6", "rx_bytes"), 65527);
+	close(c4);
+	close(c6);
+	stop(d);
+	mock_stop(m4);
+	mock_stop(m6);
+}
+END_TEST
+
+/*
+ * A session idle for idle_timeout closes its socket; traffic keeps it
+ * alive; the next datagram after expiry opens a new session.
+ */
+START_TEST(idle_expiry)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[128];
+	unsigned int	 p1;
+	int		 c, fds_with, fds_after, i;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; idle_timeout = 0.4; } );\n",
+	    lp, m->port);
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "a", buf, sizeof(buf), 2000), 0);
+	p1 = peer_port(buf, "u", "a");
+	fds_with = daemon_fd_count(d);
+	/* Activity every 100 ms for 1.2 s: three timeouts' worth. */
+	for (i = 0; i < 12; i++) {
+		h_sleep_ms(100);
+		ck_assert_int_eq(client_rt_str(c, "b", buf, sizeof(buf), 2000),
+		    0);
+		ck_assert_uint_eq(peer_port(buf, "u", "b"), p1);
+	}
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_expired"), 0);
+	h_sleep_ms(700 * h_slow());
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_expired"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_active"), 0);
+	fds_after = daemon_fd_count(d);
+	ck_assert_int_eq(fds_after, fds_with - 1);
+	ck_assert_int_eq(client_rt_str(c, "c", buf, sizeof(buf), 2000), 0);
+	peer_port(buf, "u", "c");
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 2);
+	ck_assert_int_eq(daemon_fd_count(d), fds_with);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * Replies count as activity too: an upstream that keeps talking keeps the
+ * session, though the client says nothing after its first datagram.
+ */
+START_TEST(idle_reset_by_upstream)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_TRICKLE, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[128];
+	int		 c, i;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; idle_timeout = 0.3; } );\n",
+	    lp, m->port);
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(send(c, "t", 1, 0), 1);
+	for (i = 0; i < MOCK_TRICKLE_COUNT; i++)
+		ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 2000), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "tx_datagrams"),
+	    MOCK_TRICKLE_COUNT);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_expired"), 0);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 1);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * An upstream that is down answers with ICMP port unreachable: counted,
+ * logged, nothing stops, and the same session forwards again as soon as
+ * the upstream is back.
+ */
+START_TEST(refusing_upstream)
+{
+	struct mock	*good = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	struct mock	*back;
+	uint16_t	 dead = h_free_port(AF_INET);
+	uint16_t	 lp = h_free_port(AF_INET), lp2 = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[128];
+	int		 c, c2, i;
+	long long	 refused = 0;
+
+	d = start("routes = (\n"
+	    "  { name = \"dead\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"good\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", lp, dead, lp2, good->port);
+	c = client_open(AF_INET, lp);
+	c2 = client_open(AF_INET, lp2);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(send(c, "ping", 4, 0), 4);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 200), -1);
+	for (i = 0; i < 100 && refused < 1; i++) {
+		refused = daemon_stat(d, "dead", "upstream_refused");
+		h_sleep_ms(20);
+	}
+	ck_assert_int_ge(refused, 1);
+	ck_assert_int_eq(daemon_wait_log(d, "route dead: upstream 127.0.0.1:",
+	    1, 2000), 0);
+	ck_assert_int_eq(daemon_log_count(d, "refused (ICMP port "
+	    "unreachable)"), 1);
+	/* The other route does not notice. */
+	ck_assert_int_eq(client_rt_str(c2, "ok", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "ok");
+	/* Upstream back: the very next datagram gets through. */
+	back = mock_start(AF_INET, dead, MOCK_ECHO, NULL);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_int_eq(client_rt_str(c, "again", buf, sizeof(buf), 2000),
+	    0);
+	ck_assert_str_eq(buf, "again");
+	ck_assert_int_eq(daemon_stat(d, "dead", "sessions_created"), 1);
+	ck_assert_int_eq(daemon_stat(d, "dead", "sessions_active"), 1);
+	close(c);
+	close(c2);
+	stop(d);
+	mock_stop(good);
+	mock_stop(back);
+}
+END_TEST
+
+/* max_datagram_size drops larger datagrams, either way, and counts them. */
+START_TEST(oversize_dropped)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 out[1100], buf[2048];
+	int		 c;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; max_datagram_size = 1000; } );\n",
+	    lp, m->port);
+	c = client_open(AF_INET, lp);
+	memset(out, 'x', sizeof(out));
+	ck_assert_int_eq(send(c, out, 1001, 0), 1001);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_oversize"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 0);
+	/* 995 bytes go up; the reply grows past 1000 with its prefix. */
+	ck_assert_int_eq(send(c, out, 995, 0), 995);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_oversize"), 2);
+	/* Small ones still pass both ways. */
+	ck_assert_int_gt(client_rt(c, out, 10, buf, sizeof(buf), 2000), 10);
+	ck_assert_int_eq(daemon_stat(d, "r", "tx_datagrams"), 1);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* At max_sessions, new clients are dropped and counted; old ones flow. */
+START_TEST(session_limit)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 c1, c2, c3;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; max_sessions = 2; "
+	    "idle_timeout = 2; } );\n", lp, m->port);
+	c1 = client_open(AF_INET, lp);
+	c2 = client_open(AF_INET, lp);
+	c3 = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c1, "1", buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(client_rt_str(c2, "2", buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(client_rt_str(c3, "3", buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(client_rt_str(c3, "3", buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(client_rt_str(c1, "1", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "1");
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_session_limit"), 2);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_active"), 2);
+	ck_assert_int_eq(daemon_log_count(d, "route r: route session limit "
+	    "(2) reached"), 1);
+	/* Capacity comes back once the old sessions idle out. */
+	h_sleep_ms(2500 * h_slow());
+	ck_assert_int_eq(client_rt_str(c3, "3", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "3");
+	close(c1);
+	close(c2);
+	close(c3);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* Sends to dst:port and checks the reply comes back from dst:port. */
+static void
+send_from_check(int u, const char *dst, uint16_t port)
+{
+	struct sockaddr_in	to, from;
+	socklen_t		fromlen = sizeof(from);
+	char			buf[64];
+	struct pollfd		pfd = { u, POLLIN, 0 };
+
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons(port);
+	inet_pton(AF_INET, dst, &to.sin_addr);
+	ck_assert_int_eq(sendto(u, dst, strlen(dst), 0,
+	    (struct sockaddr *)&to, sizeof(to)), (ssize_t)strlen(dst));
+
+	ck_assert_int_eq(poll(&pfd, 1, 2000 * h_slow()), 1);
+	ck_assert_int_eq(recvfrom(u, buf, sizeof(buf) - 1, 0,
+	    (struct sockaddr *)&from, &fromlen), (ssize_t)strlen(dst));
+	ck_assert_int_eq(from.sin_addr.s_addr, to.sin_addr.s_addr);
+	ck_assert_int_eq(from.sin_port, to.sin_port);
+}
+
+/*
+ * On 0.0.0.0 the reply must leave from the address the client sent to:
+ * connected clients accept nothing else. One client reaching two local
+ * addresses holds two sessions.
+ */
+START_TEST(wildcard_listener)
+{
+	struct mock		*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t		 lp = h_free_port(AF_INET);
+	uint16_t		 lp6 = h_free_port(AF_INET6);
+	struct daemon		*d;
+	char			 buf[64];
+	int			 c2, c3, c6, u;
+
+	d = start("routes = (\n"
+	    "  { name = \"any\"; listen = \"0.0.0.0:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"any6\"; listen = \"[::]:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", lp, m->port, lp6, m->port);
+	c2 = client_open_from("127.0.0.2", "127.0.0.2", lp);
+	c3 = client_open_from("127.0.0.2", "127.0.0.3", lp);
+	c6 = client_open(AF_INET6, lp6);
+	ck_assert_int_eq(client_rt_str(c2, "two", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "two");
+	ck_assert_int_eq(client_rt_str(c3, "three", buf, sizeof(buf), 2000),
+	    0);
+	ck_assert_str_eq(buf, "three");
+	ck_assert_int_eq(client_rt_str(c6, "six", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "six");
+
+	/* One unconnected client, two local addresses: two sessions. */
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	send_from_check(u, "127.0.0.4", lp);
+	send_from_check(u, "127.0.0.5", lp);
+	send_from_check(u, "127.0.0.4", lp);
+	ck_assert_int_eq(daemon_stat(d, "any", "sessions_created"), 4);
+	close(c2);
+	close(c3);
+	close(c6);
+	close(u);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * Only the upstream can answer a session: a third party sending to the
+ * session's upstream-side port reaches nobody (DNSpooq-style injection).
+ */
+START_TEST(foreign_reply_ignored)
+{
+	struct mock		*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t		 lp = h_free_port(AF_INET);
+	struct sockaddr_in	 to;
+	struct daemon		*d;
+	char			 buf[128];
+	unsigned int		 port;
+	int			 c, evil;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, m->port);
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "q", buf, sizeof(buf), 2000), 0);
+	port = peer_port(buf, "u", "q");
+	evil = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	ck_assert_int_eq(sendto(evil, "evil", 4, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 4);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "tx_datagrams"), 1);
+	close(evil);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* Every reply to one request is relayed, in order (no response cap). */
+START_TEST(multiple_replies)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_TWICE, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 c;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"localhost:%u\"; } );\n", lp, m->port);
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "dup", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "dup");
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 2000), 3);
+	ck_assert_int_eq(daemon_stat(d, "r", "tx_datagrams"), 2);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("forward");
+	TCase	*tc = tcase_create("forward");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, round_trip_v4_v6);
+	tcase_add_test(tc, many_clients_own_replies);
+	tcase_add_test(tc, empty_and_max_datagrams);
+	tcase_add_test(tc, idle_expiry);
+	tcase_add_test(tc, idle_reset_by_upstream);
+	tcase_add_test(tc, refusing_upstream);
+	tcase_add_test(tc, oversize_dropped);
+	tcase_add_test(tc, session_limit);
+	tcase_add_test(tc, wildcard_listener);
+	tcase_add_test(tc, foreign_reply_ignored);
+	tcase_add_test(tc, multiple_replies);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,598 @@
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define H_MAX_CHILDREN	64
+
+/* Children still running, ended at exit even when an assertion fails. */
+static pid_t	h_children[H_MAX_CHILDREN];
+static pid_t	h_owner;
+
+static void
+h_cleanup(void)
+{
+	int	i;
+
+	if (getpid() != h_owner)
+		return;
+	for (i = 0; i < H_MAX_CHILDREN; i++) {
+		if (h_children[i] > 0) {
+			kill(h_children[i], SIGKILL);
+			waitpid(h_children[i], NULL, 0);
+			h_children[i] = 0;
+		}
+	}
+}
+
+static void
+h_track(pid_t pid)
+{
+	int	i;
+
+	if (h_owner != getpid()) {
+		h_owner = getpid();
+		memset(h_children, 0, sizeof(h_children));
+		atexit(h_cleanup);
+	}
+	for (i = 0; i < H_MAX_CHILDREN; i++) {
+		if (h_children[i] == 0) {
+			h_children[i] = pid;
+			return;
+		}
+	}
+}
+
+static void
+h_untrack(pid_t pid)
+{
+	int	i;
+
+	for (i = 0; i < H_MAX_CHILDREN; i++)
+		if (h_children[i] == pid)
+			h_children[i] = 0;
+}
+
+int
+h_slow(void)
+{
+	const char	*s = getenv("UDPROXY_TEST_SLOW");
+	int		 n;
+
+	if (s == NULL || (n = atoi(s)) < 1)
+		return 1;
+	return n;
+}
+
+static int64_t
+h_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+h_sleep_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+const char *
+h_tmpdir(void)
+{
+	static char	dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/udproxy-test.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	return dir;
+}
+
+void
+h_write_file(const char *path, const char *fmt, ...)
+{
+	char	 tmp[256];
+	FILE	*f;
+	va_list	 ap;
+
+	/* Replace atomically, as the man page tells operators to. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		perror(tmp);
+		exit(1);
+	}
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+	if (rename(tmp, path) == -1) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static socklen_t
+h_loopback(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = in6addr_loopback;
+	return sizeof(*sin6);
+}
+
+static uint16_t
+h_local_port(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/*
+ * A port the kernel just handed out and took back. Another process could
+ * grab it before the daemon binds; with 28,000 ephemeral ports picked at
+ * random that is rare enough for tests on an otherwise idle loopback.
+ */
+uint16_t
+h_free_port(int family)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = h_loopback(family, 0, &ss);
+	uint16_t		port;
+	int			fd;
+
+	if ((fd = socket(family, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		perror("h_free_port");
+		exit(1);
+	}
+	port = h_local_port(fd);
+	close(fd);
+	return port;
+}
+
+static void
+mock_serve(int fd, enum mock_mode mode, const char *tag)
+{
+	struct sockaddr_storage	 peer;
+	socklen_t		 plen;
+	static char		 buf[65536], out[65536 + 128];
+	struct pollfd		 pfd = { fd, POLLIN, 0 };
+	ssize_t			 n;
+	int			 len;
+
+	for (;;) {
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		plen = sizeof(peer);
+		n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&peer, &plen);
+		if (n < 0)
+			continue;
+		switch (mode) {
+		case MOCK_ECHO:
+			sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer,
+			    plen);
+			break;
+		case MOCK_TWICE:
+			sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer,
+			    plen);
+			sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer,
+			    plen);
+			break;
+		case MOCK_TRICKLE:
+			for (len = 0; len < MOCK_TRICKLE_COUNT; len++) {
+				if (len > 0)
+					h_sleep_ms(100);
+				sendto(fd, buf, (size_t)n, 0,
+				    (struct sockaddr *)&peer, plen);
+			}
+			break;
+		case MOCK_PEER:
+			len = snprintf(out, 128, "%s %u ", tag,
+			    peer.ss_family == AF_INET ?
+			    ntohs(((struct sockaddr_in *)&peer)->sin_port) :
+			    ntohs(((struct sockaddr_in6 *)&peer)->sin6_port));
+			memcpy(out + len, buf, (size_t)n);
+			sendto(fd, out, (size_t)len + (size_t)n, 0,
+			    (struct sockaddr *)&peer, plen);
+			break;
+		}
+	}
+}
+
+struct mock *
+mock_start(int family, uint16_t port, enum mock_mode mode, const char *tag)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = h_loopback(family, port, &ss);
+	struct mock		*m;
+	int			 fd;
+	pid_t			 pid;
+
+	if ((fd = socket(family, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		perror("mock_start");
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	m->family = family;
+	m->port = h_local_port(fd);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(300);	/* a mock never outlives a stuck test */
+		mock_serve(fd, mode, tag != NULL ? tag : "mock");
+		_exit(0);
+	}
+	close(fd);
+	m->pid = pid;
+	h_track(pid);
+	return m;
+}
+
+void
+mock_stop(struct mock *m)
+{
+	if (m == NULL)
+		return;
+	kill(m->pid, SIGKILL);
+	waitpid(m->pid, NULL, 0);
+	h_untrack(m->pid);
+	free(m);
+}
+
+char *
+daemon_log_read(struct daemon *d)
+{
+	struct stat	 st;
+	char		*buf;
+	FILE		*f;
+	size_t		 n;
+
+	if ((f = fopen(d->log, "r")) == NULL || fstat(fileno(f), &st) == -1) {
+		if (f != NULL)
+			fclose(f);
+		return calloc(1, 1);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int
+daemon_log_count(struct daemon *d, const char *needle)
+{
+	char	*log = daemon_log_read(d), *p = log;
+	int	 n = 0;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	free(log);
+	return n;
+}
+
+static int
+daemon_reap(struct daemon *d, int flags)
+{
+	if (d->exited)
+		return 1;
+	if (waitpid(d->pid, &d->status, flags) == d->pid) {
+		d->exited = 1;
+		h_untrack(d->pid);
+		return 1;
+	}
+	return 0;
+}
+
+/* Waits until needle appears count times; 0 on success, -1 on timeout. */
+int
+daemon_wait_log(struct daemon *d, const char *needle, int count,
+    int timeout_ms)
+{
+	int64_t	deadline = h_now_ms() + (int64_t)timeout_ms * h_slow();
+
+	for (;;) {
+		if (daemon_log_count(d, needle) >= count)
+			return 0;
+		if (h_now_ms() > deadline || daemon_reap(d, WNOHANG))
+			return daemon_log_count(d, needle) >= count ? 0 : -1;
+		h_sleep_ms(5);
+	}
+}
+
+struct daemon *
+daemon_start_nowait(const char *dir, const char *conf, const char *extra)
+{
+	struct daemon	*d;
+	const char	*bin = getenv("UDPROXY_BIN");
+	const char	*wrapper = getenv("UDPROXY_WRAPPER");
+	char		 cmd[1024];
+	pid_t		 pid;
+
+	d = calloc(1, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	snprintf(d->conf, sizeof(d->conf), "%s", conf);
+	snprintf(d->log, sizeof(d->log), "%s/daemon.log", dir);
+	snprintf(cmd, sizeof(cmd), "exec %s %s -f -c '%s' %s 2>>'%s' "
+	    "</dev/null >/dev/null", wrapper != NULL ? wrapper : "",
+	    bin != NULL ? bin : "../src/udproxy", conf,
+	    extra != NULL ? extra : "", d->log);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	h_track(pid);
+	return d;
+}
+
+/* Starts the daemon and waits until it serves; NULL if it did not. */
+struct daemon *
+daemon_start(const char *dir, const char *conf, const char *extra)
+{
+	struct daemon	*d = daemon_start_nowait(dir, conf, extra);
+	char		*log;
+
+	if (daemon_wait_log(d, " started, ", 1, 5000) == -1) {
+		log = daemon_log_read(d);
+		fprintf(stderr, "daemon did not start; log:\n%s\n", log);
+		free(log);
+		daemon_stop(d);
+		daemon_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+int
+daemon_wait_exit(struct daemon *d, int timeout_ms)
+{
+	int64_t	deadline = h_now_ms() + (int64_t)timeout_ms * h_slow();
+
+	while (!daemon_reap(d, WNOHANG)) {
+		if (h_now_ms() > deadline)
+			return -1;
+		h_sleep_ms(5);
+	}
+	return 0;
+}
+
+/*
+ * SIGTERM, then SIGKILL if it does not exit in time. Returns the exit
+ * status, or 97 when killed, 98 when the log shows a sanitizer report.
+ */
+int
+daemon_stop(struct daemon *d)
+{
+	int	rc;
+
+	if (!d->exited) {
+		kill(d->pid, SIGTERM);
+		if (daemon_wait_exit(d, 5000) == -1) {
+			kill(d->pid, SIGKILL);
+			daemon_reap(d, 0);
+			return 97;
+		}
+	}
+	if (daemon_log_count(d, "Sanitizer") > 0 ||
+	    daemon_log_count(d, "runtime error:") > 0)
+		return 98;
+	if (WIFSIGNALED(d->status))
+		return 128 + WTERMSIG(d->status);
+	rc = WEXITSTATUS(d->status);
+	return rc;
+}
+
+void
+daemon_signal(struct daemon *d, int sig)
+{
+	if (!d->exited)
+		kill(d->pid, sig);
+}
+
+/* SIGHUP and wait for its verdict: 0 reloaded, -1 failed or no answer. */
+int
+daemon_reload(struct daemon *d)
+{
+	int	ok = daemon_log_count(d, ": reloaded ");
+	int	bad = daemon_log_count(d, "reload failed: ");
+	int64_t	deadline = h_now_ms() + 5000LL * h_slow();
+
+	daemon_signal(d, SIGHUP);
+	while (h_now_ms() < deadline) {
+		if (daemon_log_count(d, ": reloaded ") > ok)
+			return 0;
+		if (daemon_log_count(d, "reload failed: ") > bad)
+			return -1;
+		h_sleep_ms(5);
+	}
+	return -1;
+}
+
+/* Asks for the stats line and returns route's counter, or -1. */
+long long
+daemon_stat(struct daemon *d, const char *route, const char *counter)
+{
+	char		 needle[128], key[128], *log, *line, *p;
+	long long	 v = -1;
+	int		 n;
+
+	snprintf(needle, sizeof(needle), "route %s: stats ", route);
+	n = daemon_log_count(d, needle);
+	daemon_signal(d, SIGUSR1);
+	if (daemon_wait_log(d, needle, n + 1, 3000) == -1)
+		return -1;
+	log = daemon_log_read(d);
+	line = NULL;
+	for (p = log; (p = strstr(p, needle)) != NULL; p++)
+		line = p;
+	snprintf(key, sizeof(key), " %s=", counter);
+	if (line != NULL) {
+		*strchrnul(line, '\n') = '\0';
+		if ((p = strstr(line, key)) != NULL)
+			v = strtoll(p + strlen(key), NULL, 10);
+	}
+	free(log);
+	return v;
+}
+
+int
+daemon_fd_count(struct daemon *d)
+{
+	char		 path[64];
+	DIR		*dir;
+	struct dirent	*de;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)d->pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	free(d);
+}
+
+int
+client_open_from(const char *src, const char *dst, uint16_t port)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	int			 fd, family;
+
+	family = strchr(dst, ':') != NULL ? AF_INET6 : AF_INET;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		inet_pton(AF_INET, src, &sin->sin_addr);
+		len = sizeof(*sin);
+	} else {
+		inet_pton(AF_INET6, src, &sin6->sin6_addr);
+		len = sizeof(*sin6);
+	}
+	if ((fd = socket(family, SOCK_DGRAM, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		goto fail;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		inet_pton(AF_INET, dst, &sin->sin_addr);
+		sin->sin_port = htons(port);
+	} else {
+		inet_pton(AF_INET6, dst, &sin6->sin6_addr);
+		sin6->sin6_port = htons(port);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+client_open(int family, uint16_t port)
+{
+	return family == AF_INET ?
+	    client_open_from("127.0.0.1", "127.0.0.1", port) :
+	    client_open_from("::1", "::1", port);
+}
+
+ssize_t
+client_recv(int fd, void *buf, size_t len, int timeout_ms)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	int64_t		deadline = h_now_ms() + (int64_t)timeout_ms * h_slow();
+	int64_t		left;
+	ssize_t		n;
+
+	for (;;) {
+		left = deadline - h_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -1;
+		n = recv(fd, buf, len, 0);
+		/* ECONNREFUSED: the proxy was not there yet; keep waiting. */
+		if (n >= 0 || errno != ECONNREFUSED)
+			return n;
+	}
+}
+
+ssize_t
+client_rt(int fd, const void *out, size_t outlen, void *in, size_t inlen,
+    int timeout_ms)
+{
+	if (send(fd, out, outlen, 0) != (ssize_t)outlen)
+		return -1;
+	return client_recv(fd, in, inlen, timeout_ms);
+}
+
+/* Round trip of a string; the reply is NUL-terminated in `in`. */
+int
+client_rt_str(int fd, const char *out, char *in, size_t inlen,
+    int timeout_ms)
+{
+	ssize_t	n = client_rt(fd, out, strlen(out), in, inlen - 1, timeout_ms);
+
+	if (n < 0) {
+		in[0] = '\0';
+		return -1;
+	}
+	in[n] = '\0';
+	return 0;
+}

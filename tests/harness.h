@@ -1,0 +1,80 @@
+/*
+ * Test harness for integration tests: temp directories, mock upstreams in
+ * child processes, the real udproxy binary started on loopback, UDP
+ * clients, and bounded waits on the daemon's log. Every wait has a
+ * deadline; every process started here is ended here, by PID.
+ */
+#ifndef UDPROXY_HARNESS_H
+#define UDPROXY_HARNESS_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mock_mode {
+	MOCK_ECHO,		/* send the payload back */
+	MOCK_PEER,		/* send back "<tag> <peer port> <payload>" */
+	MOCK_TWICE,		/* send the payload back two times */
+	MOCK_TRICKLE		/* send it back MOCK_TRICKLE_COUNT times,
+				   100 ms apart */
+};
+
+#define MOCK_TRICKLE_COUNT	8
+
+struct mock {
+	pid_t		 pid;
+	int		 family;
+	uint16_t	 port;
+};
+
+struct daemon {
+	pid_t		 pid;
+	char		 dir[64];
+	char		 conf[128];
+	char		 log[128];
+	int		 exited;
+	int		 status;
+};
+
+/* Timeouts scale with UDPROXY_TEST_SLOW (e.g. 10 under valgrind). */
+int		 h_slow(void);
+const char	*h_tmpdir(void);
+void		 h_write_file(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+uint16_t	 h_free_port(int family);
+void		 h_sleep_ms(int);
+
+/* Mock upstreams bound to 127.0.0.1 or ::1; port 0 lets the kernel pick. */
+struct mock	*mock_start(int family, uint16_t port, enum mock_mode,
+		    const char *tag);
+void		 mock_stop(struct mock *);
+
+/* The daemon, started with -f on a config file in dir. */
+struct daemon	*daemon_start(const char *dir, const char *conf,
+		    const char *extra_args);
+struct daemon	*daemon_start_nowait(const char *dir, const char *conf,
+		    const char *extra_args);
+int		 daemon_wait_log(struct daemon *, const char *, int count,
+		    int timeout_ms);
+int		 daemon_log_count(struct daemon *, const char *);
+char		*daemon_log_read(struct daemon *);
+int		 daemon_wait_exit(struct daemon *, int timeout_ms);
+int		 daemon_stop(struct daemon *);
+void		 daemon_signal(struct daemon *, int);
+int		 daemon_reload(struct daemon *);
+long long	 daemon_stat(struct daemon *, const char *route,
+		    const char *counter);
+int		 daemon_fd_count(struct daemon *);
+void		 daemon_free(struct daemon *);
+
+/* UDP clients: a socket bound to a loopback port, connected to the proxy. */
+int		 client_open(int family, uint16_t port);
+int		 client_open_from(const char *src, const char *dst,
+		    uint16_t port);
+ssize_t		 client_recv(int fd, void *, size_t, int timeout_ms);
+ssize_t		 client_rt(int fd, const void *, size_t, void *, size_t,
+		    int timeout_ms);
+int		 client_rt_str(int fd, const char *, char *, size_t,
+		    int timeout_ms);
+
+#endif
