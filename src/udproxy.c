@@ -95,7 +95,7 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *err,
 	reload_commit(plan, up, &sum);
 	reload_plan_free(plan);
 	if (up->conf != NULL) {
-		log_info("reloaded %s: routes %zu added, %zu removed, "
+		log_notice("reloaded %s: routes %zu added, %zu removed, "
 		    "%zu changed, %zu kept; sessions %zu kept, %zu closed",
 		    conf->path, sum.added, sum.removed, sum.changed, sum.kept,
 		    sum.sessions_kept, sum.sessions_closed);

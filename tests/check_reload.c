@@ -1,0 +1,528 @@
+/*
+ * SIGHUP against the real daemon: what a reload keeps (listeners,
+ * sessions, upstream ports, traffic), what it changes, and that a bad file
+ * or an unbindable port changes nothing.
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+static const char	*dir;
+static char		 conf[256];
+
+static void	writeconf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+writeconf(const char *fmt, ...)
+{
+	char	text[8192];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	h_write_file(conf, "%s", text);
+}
+
+static struct daemon *
+start(void)
+{
+	struct daemon	*d = daemon_start(dir, conf, NULL);
+
+	ck_assert_msg(d != NULL, "daemon did not start");
+	return d;
+}
+
+static void
+setup(void)
+{
+	dir = h_tmpdir();
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+}
+
+static void
+stop(struct daemon *d)
+{
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+}
+
+static unsigned int
+rt_port(int fd, const char *msg, const char *tag)
+{
+	char		 buf[256], t[32], p[128];
+	unsigned int	 port = 0;
+
+	ck_assert_int_eq(client_rt_str(fd, msg, buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(sscanf(buf, "%31s %u %127s", t, &port, p), 3);
+	ck_assert_str_eq(t, tag);
+	ck_assert_str_eq(p, msg);
+	return port;
+}
+
+static int
+port_bindable(uint16_t port)
+{
+	struct sockaddr_in	sin;
+	int			fd, ok;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+#define NCLIENTS	20
+#define NRELOADS	5
+
+/*
+ * Clients send, the daemon is told to reload, then the replies are read:
+ * datagrams queued across the reload must all arrive, through the same
+ * upstream source ports, while other routes come and go.
+ */
+START_TEST(steady_traffic_across_reloads)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	struct mock	*e = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	unsigned int	 port[NCLIENTS];
+	char		 msg[32], buf[256], t[8], p[32];
+	struct daemon	*d;
+	int		 c[NCLIENTS], i, k, ok;
+	unsigned int	 got;
+
+	writeconf("routes = ( { name = \"keep\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, m->port);
+	d = start();
+	for (i = 0; i < NCLIENTS; i++) {
+		c[i] = client_open(AF_INET, lp);
+		snprintf(msg, sizeof(msg), "c%d", i);
+		port[i] = rt_port(c[i], msg, "u");
+	}
+	for (k = 1; k <= NRELOADS; k++) {
+		/* Each generation adds a route and retunes the kept one. */
+		writeconf("routes = (\n"
+		    "  { name = \"keep\"; listen = \"127.0.0.1:%u\"; "
+		    "upstream = \"127.0.0.1:%u\"; idle_timeout = %d; },\n"
+		    "  { name = \"extra\"; listen = \"127.0.0.1:%u\"; "
+		    "upstream = \"127.0.0.1:%u\"; }\n);\n", lp, m->port,
+		    60 + k, h_free_port(AF_INET), e->port);
+		ok = daemon_log_count(d, ": reloaded ");
+		for (i = 0; i < NCLIENTS; i++) {
+			snprintf(msg, sizeof(msg), "g%dc%d", k, i);
+			ck_assert_int_eq(send(c[i], msg, strlen(msg), 0),
+			    (ssize_t)strlen(msg));
+			if (i == NCLIENTS / 2)
+				daemon_signal(d, SIGHUP);
+		}
+		for (i = 0; i < NCLIENTS; i++) {
+			ssize_t n = client_recv(c[i], buf, sizeof(buf) - 1,
+			    2000);
+			ck_assert_int_gt(n, 0);
+			buf[n] = '\0';
+			snprintf(msg, sizeof(msg), "g%dc%d", k, i);
+			ck_assert_int_eq(sscanf(buf, "%7s %u %31s", t, &got, p),
+			    3);
+			ck_assert_str_eq(p, msg);
+			ck_assert_uint_eq(got, port[i]);
+		}
+		ck_assert_int_eq(daemon_wait_log(d, ": reloaded ", ok + 1,
+		    3000), 0);
+	}
+	ck_assert_int_eq(daemon_log_count(d, "sessions 20 kept, 0 closed"),
+	    NRELOADS);
+	ck_assert_int_eq(daemon_stat(d, "keep", "sessions_created"), NCLIENTS);
+	ck_assert_int_eq(daemon_stat(d, "keep", "rx_datagrams"),
+	    NCLIENTS * (NRELOADS + 1));
+	ck_assert_int_eq(daemon_stat(d, "keep", "tx_datagrams"),
+	    NCLIENTS * (NRELOADS + 1));
+	for (i = 0; i < NCLIENTS; i++)
+		close(c[i]);
+	stop(d);
+	mock_stop(m);
+	mock_stop(e);
+}
+END_TEST
+
+START_TEST(add_and_remove_routes)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
+	uint16_t	 pc = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	unsigned int	 before;
+	int		 ca, cb, cc;
+
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pa, m->port, pb, m->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	cb = client_open(AF_INET, pb);
+	before = rt_port(ca, "a1", "u");
+	rt_port(cb, "b1", "u");
+	ck_assert(!port_bindable(pb));
+
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"c\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pa, m->port, pc, m->port);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_int_eq(daemon_log_count(d, "routes 1 added, 1 removed, "
+	    "0 changed, 1 kept; sessions 1 kept, 1 closed"), 1);
+	ck_assert_int_eq(daemon_log_count(d, "route b: removed, 1 sessions "
+	    "closed"), 1);
+	/* The removed route's port is free at once. */
+	ck_assert(port_bindable(pb));
+	ck_assert_int_eq(client_rt_str(cb, "b2", buf, sizeof(buf), 300), -1);
+	/* The kept route did not notice; the new one forwards. */
+	ck_assert_uint_eq(rt_port(ca, "a2", "u"), before);
+	cc = client_open(AF_INET, pc);
+	rt_port(cc, "c1", "u");
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_created"), 1);
+	close(ca);
+	close(cb);
+	close(cc);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* A bad file changes nothing, says where it is bad, and can be fixed. */
+START_TEST(broken_file_keeps_old_config)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET), pn = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 want[512];
+	unsigned int	 before;
+	int		 ca;
+
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	before = rt_port(ca, "x", "u");
+
+	/* Syntax error on line 3, with a new route that must not appear. */
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"n\"; listen = \"127.0.0.1:%u\"; upstream \"127.0.0.1:1\"; }\n"
+	    ");\n", pa, m->port, pn);
+	ck_assert_int_eq(daemon_reload(d), -1);
+	snprintf(want, sizeof(want), "reload failed: %s:3: syntax error",
+	    conf);
+	ck_assert_int_eq(daemon_log_count(d, want), 1);
+	ck_assert(port_bindable(pn));
+	ck_assert_uint_eq(rt_port(ca, "y", "u"), before);
+
+	/* A semantic error names its line too. */
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\";\n"
+	    "    upsteam = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pa, m->port);
+	ck_assert_int_eq(daemon_reload(d), -1);
+	snprintf(want, sizeof(want), "reload failed: %s:3: route 'a': "
+	    "unknown setting 'upsteam'", conf);
+	ck_assert_int_eq(daemon_log_count(d, want), 1);
+	ck_assert_uint_eq(rt_port(ca, "z", "u"), before);
+
+	/* The file vanished. */
+	ck_assert_int_eq(unlink(conf), 0);
+	ck_assert_int_eq(daemon_reload(d), -1);
+	snprintf(want, sizeof(want), "reload failed: %s: No such file or "
+	    "directory", conf);
+	ck_assert_int_eq(daemon_log_count(d, want), 1);
+	ck_assert_uint_eq(rt_port(ca, "w", "u"), before);
+
+	/* Fixed: the next reload works and the session survived it all. */
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; idle_timeout = 30; } );\n", pa,
+	    m->port);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_uint_eq(rt_port(ca, "v", "u"), before);
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_created"), 1);
+	close(ca);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* One unbindable listener refuses the whole reload. */
+START_TEST(taken_port_refuses_reload)
+{
+	struct mock		*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t		 pa = h_free_port(AF_INET);
+	uint16_t		 pfree = h_free_port(AF_INET);
+	struct sockaddr_in	 sin;
+	struct daemon		*d;
+	char			 buf[64], want[512];
+	int			 ca, hold;
+	uint16_t		 ptaken;
+	socklen_t		 len = sizeof(sin);
+
+	hold = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(hold, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	getsockname(hold, (struct sockaddr *)&sin, &len);
+	ptaken = ntohs(sin.sin_port);
+
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	ck_assert_int_eq(client_rt_str(ca, "1", buf, sizeof(buf), 2000), 0);
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"free\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"taken\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pa, m->port, pfree, m->port, ptaken, m->port);
+	ck_assert_int_eq(daemon_reload(d), -1);
+	snprintf(want, sizeof(want), "reload failed: %s:4: route 'taken': "
+	    "cannot listen on 127.0.0.1:%u: Address already in use", conf,
+	    ptaken);
+	ck_assert_int_eq(daemon_log_count(d, want), 1);
+	/* Nothing of the failed attempt stays open. */
+	ck_assert(port_bindable(pfree));
+	ck_assert_int_eq(client_rt_str(ca, "2", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "2");
+	close(hold);
+	close(ca);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * A new upstream takes the traffic at once: sessions pinned to the old
+ * one close at the reload and the next datagram opens a new one.
+ */
+START_TEST(repointed_upstream)
+{
+	struct mock	*one = mock_start(AF_INET, 0, MOCK_PEER, "one");
+	struct mock	*two = mock_start(AF_INET, 0, MOCK_PEER, "two");
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	int		 ca;
+
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, one->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	rt_port(ca, "x", "one");
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, two->port);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_int_eq(daemon_log_count(d, "routes 0 added, 0 removed, "
+	    "1 changed, 0 kept; sessions 0 kept, 1 closed"), 1);
+	rt_port(ca, "y", "two");
+	rt_port(ca, "z", "two");
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_created"), 2);
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_closed"), 1);
+	close(ca);
+	stop(d);
+	mock_stop(one);
+	mock_stop(two);
+}
+END_TEST
+
+/* Listen addresses swapped between routes: no gap, no EADDRINUSE. */
+START_TEST(swapped_listeners)
+{
+	struct mock	*one = mock_start(AF_INET, 0, MOCK_PEER, "one");
+	struct mock	*two = mock_start(AF_INET, 0, MOCK_PEER, "two");
+	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
+	struct daemon	*d;
+	int		 ca, cb;
+
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pa, one->port, pb, two->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	cb = client_open(AF_INET, pb);
+	rt_port(ca, "x", "one");
+	rt_port(cb, "x", "two");
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pb, one->port, pa, two->port);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	rt_port(ca, "y", "two");
+	rt_port(cb, "y", "one");
+	close(ca);
+	close(cb);
+	stop(d);
+	mock_stop(one);
+	mock_stop(two);
+}
+END_TEST
+
+/* A renamed route keeps its socket and sessions; new tunables apply. */
+START_TEST(rename_and_retune)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	unsigned int	 before;
+	int		 ca;
+
+	writeconf("routes = ( { name = \"old\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; idle_timeout = 60; } );\n", pa,
+	    m->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	before = rt_port(ca, "x", "u");
+	writeconf("routes = ( { name = \"new\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; idle_timeout = 0.3; } );\n", pa,
+	    m->port);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_int_eq(daemon_log_count(d, "1 changed, 0 kept; sessions "
+	    "1 kept, 0 closed"), 1);
+	ck_assert_int_eq(daemon_stat(d, "new", "sessions_active"), 1);
+	ck_assert_int_eq(daemon_stat(d, "new", "sessions_created"), 1);
+	ck_assert_uint_eq(rt_port(ca, "y", "u"), before);
+	/* The shorter timeout now governs the kept session. */
+	h_sleep_ms(700 * h_slow());
+	ck_assert_int_eq(daemon_stat(d, "new", "sessions_expired"), 1);
+	close(ca);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * Fifty SIGHUPs in a burst: the daemon lives, coalesces them, ends up
+ * with the file on disk, and holds no more descriptors than before.
+ */
+START_TEST(sighup_storm)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 ca, cb, fds, i, n;
+
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	ck_assert_int_eq(client_rt_str(ca, "1", buf, sizeof(buf), 2000), 0);
+	fds = daemon_fd_count(d);
+	writeconf("routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pa, m->port, pb, m->port);
+	for (i = 0; i < 50; i++)
+		daemon_signal(d, SIGHUP);
+	ck_assert_int_eq(daemon_wait_log(d, ": reloaded ", 1, 3000), 0);
+	h_sleep_ms(300);
+	n = daemon_log_count(d, ": reloaded ");
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_le(n, 50);
+	ck_assert_int_eq(daemon_log_count(d, "route b: listening on"), 1);
+	cb = client_open(AF_INET, pb);
+	ck_assert_int_eq(client_rt_str(cb, "2", buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(client_rt_str(ca, "3", buf, sizeof(buf), 2000), 0);
+	/* One more listener and one more session than before. */
+	ck_assert_int_eq(daemon_fd_count(d), fds + 2);
+	close(ca);
+	close(cb);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * A hundred reloads alternating two files, with live sessions: under
+ * valgrind (make check-valgrind) this is the leak test for reloads.
+ */
+START_TEST(hundred_reloads)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 ca, cb, i, fds;
+
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	cb = client_open(AF_INET, pb);
+	ck_assert_int_eq(client_rt_str(ca, "1", buf, sizeof(buf), 2000), 0);
+	fds = daemon_fd_count(d);
+	for (i = 0; i < 100; i++) {
+		if (i % 2 == 0)
+			writeconf("log_level = \"notice\";\nroutes = (\n"
+			    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+			    "  { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = \"localhost:%u\"; }\n"
+			    ");\n", pa, m->port, pb, m->port);
+		else
+			writeconf("log_level = \"info\";\nroutes = ( { name = \"a\"; "
+			    "listen = \"127.0.0.1:%u\"; upstream = "
+			    "\"127.0.0.1:%u\"; } );\n", pa, m->port);
+		ck_assert_int_eq(daemon_reload(d), 0);
+		if (i % 2 == 0) {
+			ck_assert_int_eq(client_rt_str(cb, "b", buf,
+			    sizeof(buf), 2000), 0);
+		}
+		ck_assert_int_eq(client_rt_str(ca, "a", buf, sizeof(buf),
+		    2000), 0);
+	}
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_created"), 1);
+	ck_assert_int_eq(daemon_fd_count(d), fds);
+	close(ca);
+	close(cb);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("reload");
+	TCase	*tc = tcase_create("reload");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, steady_traffic_across_reloads);
+	tcase_add_test(tc, add_and_remove_routes);
+	tcase_add_test(tc, broken_file_keeps_old_config);
+	tcase_add_test(tc, taken_port_refuses_reload);
+	tcase_add_test(tc, repointed_upstream);
+	tcase_add_test(tc, swapped_listeners);
+	tcase_add_test(tc, rename_and_retune);
+	tcase_add_test(tc, sighup_storm);
+	tcase_add_test(tc, hundred_reloads);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
