@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -99,17 +100,51 @@ h_sleep_ms(int ms)
 		;
 }
 
+#define H_MAX_DIRS	32
+
+static char	h_dirs[H_MAX_DIRS][64];
+static pid_t	h_dirs_owner;
+
+static int
+h_rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Temp directories go away when the test process ends. */
+static void
+h_rmdirs(void)
+{
+	int	i;
+
+	if (getpid() != h_dirs_owner || getenv("UDPROXY_TEST_KEEP") != NULL)
+		return;
+	for (i = 0; i < H_MAX_DIRS; i++)
+		if (h_dirs[i][0] != '\0')
+			nftw(h_dirs[i], h_rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *
 h_tmpdir(void)
 {
-	static char	dir[64];
+	int	i;
 
-	snprintf(dir, sizeof(dir), "/tmp/udproxy-test.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
+	if (h_dirs_owner != getpid()) {
+		h_dirs_owner = getpid();
+		memset(h_dirs, 0, sizeof(h_dirs));
+		atexit(h_rmdirs);
+	}
+	for (i = 0; i < H_MAX_DIRS - 1 && h_dirs[i][0] != '\0'; i++)
+		;
+	snprintf(h_dirs[i], sizeof(h_dirs[i]), "/tmp/udproxy-test.XXXXXX");
+	if (mkdtemp(h_dirs[i]) == NULL) {
 		perror("mkdtemp");
 		exit(1);
 	}
-	return dir;
+	return h_dirs[i];
 }
 
 void
