@@ -500,6 +500,63 @@ START_TEST(hundred_reloads)
 }
 END_TEST
 
+/* Whether pid has SIGHUP blocked (SigBlk in /proc/PID/status). */
+static int
+hup_blocked(pid_t pid)
+{
+	char		 path[64], line[256];
+	unsigned long	 mask = 0;
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "SigBlk: %lx", &mask) == 1)
+			break;
+	fclose(f);
+	return (mask & (1UL << (SIGHUP - 1))) != 0;
+}
+
+/*
+ * SIGHUP's default action is to die: one that lands while the daemon is
+ * still starting (a script reloading right after start) must wait for
+ * the handlers instead.
+ */
+START_TEST(sighup_during_startup)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 ca, i;
+
+	/* valgrind keeps the signal mask to itself: nothing to observe. */
+	if (getenv("UDPROXY_WRAPPER") != NULL) {
+		mock_stop(m);
+		return;
+	}
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	d = daemon_start_nowait(dir, conf, NULL);
+	/* From the moment main() has blocked HUP, signal it nonstop. */
+	for (i = 0; i < 5000 && !hup_blocked(d->pid); i++)
+		usleep(100);
+	ck_assert(hup_blocked(d->pid));
+	for (i = 0; i < 5000 && daemon_log_count(d, " started, ") == 0; i++) {
+		daemon_signal(d, SIGHUP);
+		usleep(200);
+	}
+	ck_assert_int_eq(daemon_wait_log(d, " started, ", 1, 5000), 0);
+	ck_assert_int_eq(daemon_wait_exit(d, 100), -1);
+	ca = client_open(AF_INET, pa);
+	ck_assert_int_eq(client_rt_str(ca, "up", buf, sizeof(buf), 2000), 0);
+	close(ca);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -519,6 +576,7 @@ main(void)
 	tcase_add_test(tc, rename_and_retune);
 	tcase_add_test(tc, sighup_storm);
 	tcase_add_test(tc, hundred_reloads);
+	tcase_add_test(tc, sighup_during_startup);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
