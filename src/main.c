@@ -50,9 +50,11 @@ main_block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A failed start leaves nothing behind, not even the pidfile. */
 static void
-main_fail(int notify, const char *msg)
+main_fail(int notify, struct pidfile *pf, const char *msg)
 {
+	pidfile_remove(pf);
 	if (notify != -1)
 		daemon_notify(notify, msg);
 	else
@@ -107,39 +109,42 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if ((conf = conf_load_file(abspath, err, sizeof(err))) == NULL)
-		main_fail(-1, err);
+		main_fail(-1, NULL, err);
 	if (test) {
 		fprintf(stderr, "udproxy: %s: configuration is valid, "
 		    "%zu routes\n", abspath, conf->nroutes);
 		conf_free(conf);
 		return 0;
 	}
-	log_init(1, conf->log_level);
+	/*
+	 * A daemon logs to syslog from the start, so the launcher's terminal
+	 * sees only the error that makes a start fail.
+	 */
+	log_init(foreground, conf->log_level);
 	priv_raise_nofile();
 	if (pidpath == NULL)
 		pidpath = conf->pidfile;
 	if (pidpath != NULL && (pf = pidfile_open(pidpath, err,
 	    sizeof(err))) == NULL)
-		main_fail(-1, err);
+		main_fail(-1, NULL, err);
 
 	up = udproxy_new();
 	if (udproxy_apply(up, conf, err, sizeof(err)) == -1)
-		main_fail(-1, err);
+		main_fail(-1, pf, err);
 	if (up->conf->user != NULL) {
 		if (priv_drop(up->conf->user, up->conf->group, err,
 		    sizeof(err)) == -1)
-			main_fail(-1, err);
+			main_fail(-1, pf, err);
 		up->privileges_dropped = 1;
 	}
 	if (!foreground) {
 		if ((notify = daemon_detach()) == -1)
-			main_fail(-1, "cannot become a daemon");
+			main_fail(-1, pf, "cannot become a daemon");
 		if (event_reinit(up->base) == -1)
-			main_fail(notify, "cannot reinitialise libevent");
-		log_init(0, up->conf->log_level);
+			main_fail(notify, pf, "cannot reinitialise libevent");
 	}
 	if (pf != NULL && pidfile_write(pf, err, sizeof(err)) == -1)
-		main_fail(notify, err);
+		main_fail(notify, pf, err);
 	log_notice("udproxy %s started, %zu routes", PACKAGE_VERSION,
 	    up->nroutes);
 	if (notify != -1)

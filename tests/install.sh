@@ -1,0 +1,373 @@
+#!/bin/bash
+# "make install" into a DESTDIR: exactly which files land where, substituted
+# paths in the man pages and service files, a modified udproxy.conf that
+# survives a reinstall and an uninstall. Then the installed init script,
+# end to end: start, status, reload (good and broken config), restart, stop.
+#
+# Exit 0 pass, 1 fail, 77 skip (the init script part needs socat and
+# start-stop-daemon). Every wait is bounded; only processes started here
+# are ended here, by pid.
+# Functions run through check() look unreachable to shellcheck.
+# shellcheck disable=SC2317
+set -u
+
+B=${UDPROXY_BUILDDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+MAKE=${MAKE:-make}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/udproxy-install.XXXXXX") || exit 1
+dest=$tmp/dest
+failures=0
+bg_pids=()
+used_ports=" "
+
+say() { printf '%s\n' "$*"; }
+pass() { say "ok:   $*"; }
+fail() { say "FAIL: $*"; failures=$((failures + 1)); }
+# check DESCRIPTION COMMAND...: runs the command, reports the verdict.
+check() {
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+die() {
+	fail "$*"
+	exit 1
+}
+
+# The daemon the init script started for us, if it still runs.
+our_daemon() {
+	local pid exe
+	[ -r "$tmp/udproxy.pid" ] || return 1
+	read -r pid <"$tmp/udproxy.pid" 2>/dev/null || return 1
+	case $pid in '' | *[!0-9]*) return 1 ;; esac
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	[ "$exe" = "$dest$sbindir/udproxy" ] || return 1
+	echo "$pid"
+}
+
+cleanup() {
+	local pid
+	if pid=$(our_daemon); then
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	for pid in "${bg_pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# A make variable of the configured tree, fully expanded.
+mkvar() {
+	# shellcheck disable=SC2016
+	printf 'udproxy-print-var:\n\t@echo $(%s)\n' "$1" |
+	    $MAKE -s --no-print-directory -C "$B" -f Makefile -f - \
+	    udproxy-print-var
+}
+
+# ------------------------------------------------------------------ install
+prefix=$(mkvar prefix)
+sbindir=$(mkvar sbindir)
+sysconfdir=$(mkvar sysconfdir)
+mandir=$(mkvar mandir)
+runstatedir=$(mkvar runstatedir)
+initddir=$(mkvar initddir)
+unitdir=$(mkvar systemdsystemunitdir)
+if [ -z "$prefix" ] || [ -z "$sbindir" ] || [ -z "$sysconfdir" ] ||
+    [ -z "$mandir" ]; then
+	die "cannot read the install directories from $B/Makefile"
+fi
+say "build dir $B: prefix=$prefix sysconfdir=$sysconfdir sbindir=$sbindir"
+say "  mandir=$mandir initddir=${initddir:-(none)} systemdsystemunitdir=${unitdir:-(none)}"
+
+say "--- make install DESTDIR=$dest"
+$MAKE -C "$B" install DESTDIR="$dest" >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; die "make install failed"; }
+
+expected() {
+	{
+		echo "$sbindir/udproxy"
+		echo "$mandir/man8/udproxy.8"
+		echo "$mandir/man5/udproxy.conf.5"
+		echo "$sysconfdir/udproxy/udproxy.conf"
+		[ -z "$initddir" ] || echo "$initddir/udproxy"
+		[ -z "$unitdir" ] || echo "$unitdir/udproxy.service"
+	} | sort
+}
+installed() {
+	(cd "$1" && find . -type f | sed 's|^\.||' | sort)
+}
+expected >"$tmp/want"
+installed "$dest" >"$tmp/got"
+if cmp -s "$tmp/want" "$tmp/got"; then
+	pass "installed files are exactly:"
+	sed 's/^/        /' "$tmp/want"
+else
+	fail "installed files differ (- expected, + installed):"
+	diff -u "$tmp/want" "$tmp/got" | sed -n '3,$p'
+fi
+
+check "udproxy is executable and reports its version" \
+    sh -c "'$dest$sbindir/udproxy' -V | grep -qx 'udproxy [0-9.]*'"
+for f in "$mandir/man8/udproxy.8" "$mandir/man5/udproxy.conf.5"; do
+	check "$f names $sysconfdir/udproxy/udproxy.conf" \
+	    grep -qF "$sysconfdir/udproxy/udproxy.conf" "$dest$f"
+done
+for f in "$mandir/man8/udproxy.8" "$mandir/man5/udproxy.conf.5" \
+    ${initddir:+"$initddir/udproxy"} ${unitdir:+"$unitdir/udproxy.service"}; do
+	if grep -nE '@[A-Za-z_]+@' "$dest$f" >"$tmp/placeholders"; then
+		fail "$f still has @...@ placeholders:"
+		cat "$tmp/placeholders"
+	else
+		pass "$f has no @...@ placeholders"
+	fi
+done
+if [ -n "$initddir" ]; then
+	check "init script is executable" test -x "$dest$initddir/udproxy"
+	check "init script runs $sbindir/udproxy" \
+	    grep -qx "DAEMON=$sbindir/udproxy" "$dest$initddir/udproxy"
+	check "init script reads $sysconfdir/udproxy/udproxy.conf" \
+	    grep -qx "CONFIG=$sysconfdir/udproxy/udproxy.conf" "$dest$initddir/udproxy"
+	check "init script's pidfile is $runstatedir/udproxy.pid" \
+	    grep -qx "PIDFILE=$runstatedir/udproxy.pid" "$dest$initddir/udproxy"
+	check "init script passes sh -n" sh -n "$dest$initddir/udproxy"
+fi
+if [ -n "$unitdir" ]; then
+	start="ExecStart=$sbindir/udproxy -c $sysconfdir/udproxy/udproxy.conf"
+	start="$start -p $runstatedir/udproxy.pid"
+	check "unit has $start" \
+	    grep -qxF "$start" "$dest$unitdir/udproxy.service"
+fi
+check "installed example config passes udproxy -t" \
+    sh -c "'$dest$sbindir/udproxy' -t \
+    -c '$dest$sysconfdir/udproxy/udproxy.conf' 2>/dev/null"
+
+# A site's edits survive a reinstall and an uninstall.
+conf=$dest$sysconfdir/udproxy/udproxy.conf
+echo "# edited by the site" >>"$conf"
+cp "$conf" "$tmp/edited.conf"
+say "--- make install again over an edited udproxy.conf"
+$MAKE -C "$B" install DESTDIR="$dest" >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; die "second make install failed"; }
+check "second install keeps the edited udproxy.conf" cmp -s "$conf" "$tmp/edited.conf"
+installed "$dest" >"$tmp/got"
+check "second install installs the same files" cmp -s "$tmp/want" "$tmp/got"
+
+# ------------------------------------------------------------- init script
+# Stays installed until the end: the uninstall checks come last.
+init_part() {
+	local init=$dest$initddir/udproxy
+	local pa pb ua ub pid pid2
+
+	export UDPROXY_DAEMON=$dest$sbindir/udproxy
+	export UDPROXY_CONFIG=$tmp/init.conf
+	export UDPROXY_PIDFILE=$tmp/udproxy.pid
+	export UDPROXY_DEFAULTS=/dev/null
+	export SYSTEMCTL_SKIP_REDIRECT=1
+
+	if ! { pa=$(free_port) && pb=$(free_port) && ua=$(free_port) &&
+	    ub=$(free_port); }; then
+		fail "no free UDP ports"
+		return
+	fi
+	socat -T1 "UDP4-RECVFROM:$ua,bind=127.0.0.1,fork" EXEC:cat &
+	bg_pids+=($!)
+	socat -T1 "UDP4-RECVFROM:$ub,bind=127.0.0.1,fork" EXEC:cat &
+	bg_pids+=($!)
+	for _ in $(seq 50); do
+		port_in_use "$ua" && port_in_use "$ub" && break
+		sleep 0.1
+	done
+
+	write_conf() {
+		{
+			echo 'routes = ('
+			echo "  { name = \"a\"; listen = \"127.0.0.1:$pa\";"
+			echo "    upstream = \"127.0.0.1:$ua\"; }"
+			[ "$1" = two ] &&
+			    echo "  , { name = \"b\"; listen = \"127.0.0.1:$pb\";" &&
+			    echo "    upstream = \"127.0.0.1:$ub\"; }"
+			[ "$1" = broken ] && echo '  { name = "b" }'
+			echo ');'
+		} >"$tmp/init.conf.new" && mv "$tmp/init.conf.new" "$tmp/init.conf"
+	}
+	say "--- init script $init (config $UDPROXY_CONFIG, pidfile $UDPROXY_PIDFILE)"
+	say "    route a 127.0.0.1:$pa -> echo 127.0.0.1:$ua;" \
+	    "route b 127.0.0.1:$pb -> echo 127.0.0.1:$ub"
+	write_conf one
+
+	initd start
+	check "start exits 0" test "$rc" -eq 0
+	if ! pid=$(our_daemon); then
+		fail "start: no running daemon in $UDPROXY_PIDFILE"
+		return
+	fi
+	pass "start: pidfile names running pid $pid"
+	check "start: route a forwards" rt "$pa" "hello a"
+	check "start: route b not there yet" no_rt "$pb" "hello b"
+
+	initd start
+	check "start when running exits 0" test "$rc" -eq 0
+	check "start when running keeps pid $pid" test "$(our_daemon)" = "$pid"
+
+	initd status
+	check "status exits 0 while running" test "$rc" -eq 0
+
+	write_conf two
+	initd reload
+	check "reload (good config) exits 0" test "$rc" -eq 0
+	check "reload: new route b forwards" rt_eventually "$pb" "hello b"
+	check "reload: route a still forwards" rt "$pa" "hello a again"
+	check "reload: same pid $pid" test "$(our_daemon)" = "$pid"
+
+	write_conf broken
+	initd reload
+	check "reload (broken config) fails" test "$rc" -ne 0
+	check "reload (broken config) prints FILE:LINE" \
+	    grep -qF "$tmp/init.conf:4: " "$tmp/out"
+	check "reload (broken config): daemon runs on, same pid $pid" test "$(our_daemon)" = "$pid"
+	check "reload (broken config): route a still forwards" rt "$pa" "a after bad reload"
+	check "reload (broken config): route b still forwards" rt "$pb" "b after bad reload"
+
+	initd restart
+	check "restart (broken config) fails" test "$rc" -ne 0
+	check "restart (broken config) leaves pid $pid running" test "$(our_daemon)" = "$pid"
+
+	write_conf one
+	initd restart
+	check "restart (good config) exits 0" test "$rc" -eq 0
+	pid2=$(our_daemon)
+	check "restart: a new daemon runs (pid ${pid2:-none})" \
+	    test -n "$pid2" -a "$pid2" != "$pid"
+	check "restart: old pid $pid is gone" gone "$pid"
+	check "restart: route a forwards" rt "$pa" "hello after restart"
+	check "restart: route b is gone" no_rt "$pb" "b after restart"
+
+	initd stop
+	check "stop exits 0" test "$rc" -eq 0
+	check "stop: pid $pid2 is gone" gone "$pid2"
+	check "stop: pidfile removed" test ! -e "$UDPROXY_PIDFILE"
+	check "stop: route a no longer answers" no_rt "$pa" "after stop"
+
+	initd status
+	check "status exits 3 when stopped" test "$rc" -eq 3
+	initd stop
+	check "stop when stopped exits 0" test "$rc" -eq 0
+}
+
+# initd ACTION: runs the init script, output in $tmp/out, status in $rc.
+initd() {
+	timeout 30 "$dest$initddir/udproxy" "$1" >"$tmp/out" 2>&1
+	rc=$?
+	say "    \$ udproxy $1 -> exit $rc"
+	sed 's/^/    | /' "$tmp/out"
+}
+
+port_in_use() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v h="$hex" 'FNR > 1 { split($2, a, ":"); if (a[2] == h) f = 1 }
+	    END { exit !f }' /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
+# A UDP port below the ephemeral range that nothing is bound to.
+free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 10000))
+		case $used_ports in *" $p "*) continue ;; esac
+		port_in_use "$p" && continue
+		used_ports="$used_ports$p "
+		echo "$p"
+		return 0
+	done
+	return 1
+}
+
+# rt PORT MSG: one datagram through the proxy; the echo must come back.
+rt() {
+	local got
+	got=$(printf '%s\n' "$2" | timeout 5 socat -t0.5 -T3 - "UDP4:127.0.0.1:$1" 2>/dev/null)
+	[ "$got" = "$2" ]
+}
+no_rt() {
+	! rt "$@"
+}
+rt_eventually() {
+	for _ in $(seq 10); do
+		rt "$@" && return 0
+	done
+	return 1
+}
+# gone PID: exited within 10 s (a zombie nobody reaps counts as gone).
+gone() {
+	local state
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) ||
+		    return 0
+		[ "$state" = Z ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+skip_init=
+if [ -z "$initddir" ]; then
+	skip_init="configured without an init script"
+elif ! command -v socat >/dev/null; then
+	skip_init="no socat"
+elif ! command -v start-stop-daemon >/dev/null; then
+	skip_init="no start-stop-daemon"
+elif [ ! -r /proc/net/udp ]; then
+	skip_init="no /proc/net/udp"
+fi
+if [ -n "$skip_init" ]; then
+	say "SKIP: init script checks: $skip_init"
+else
+	init_part
+fi
+
+# ---------------------------------------------------------------- uninstall
+say "--- make uninstall DESTDIR=$dest"
+$MAKE -C "$B" uninstall DESTDIR="$dest" >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; die "make uninstall failed"; }
+installed "$dest" >"$tmp/got"
+echo "$sysconfdir/udproxy/udproxy.conf" >"$tmp/want"
+if cmp -s "$tmp/want" "$tmp/got"; then
+	pass "uninstall leaves only the edited udproxy.conf"
+else
+	fail "after uninstall (- expected, + left):"
+	diff -u "$tmp/want" "$tmp/got" | sed -n '3,$p'
+fi
+check "edited udproxy.conf intact after uninstall" cmp -s "$conf" "$tmp/edited.conf"
+
+say "--- install and uninstall an untouched tree"
+if ! { $MAKE -C "$B" install DESTDIR="$tmp/clean" &&
+    $MAKE -C "$B" uninstall DESTDIR="$tmp/clean"; } >"$tmp/install.log" 2>&1; then
+	cat "$tmp/install.log"
+	die "make install/uninstall failed"
+fi
+installed "$tmp/clean" >"$tmp/got"
+if [ -s "$tmp/got" ]; then
+	fail "uninstall of an untouched install left files:"
+	cat "$tmp/got"
+else
+	pass "uninstall of an untouched install leaves no file"
+fi
+
+if [ "$failures" -ne 0 ]; then
+	say "$failures check(s) failed"
+	exit 1
+fi
+if [ -n "$skip_init" ]; then
+	exit 77
+fi
+say "all checks passed"
+exit 0
