@@ -32,12 +32,30 @@ addr_parse_port(const char *s, uint16_t *port)
 }
 
 static int
+addr_looks_numeric(const char *host)
+{
+	if (host[0] == '0' && (host[1] == 'x' || host[1] == 'X'))
+		return 1;
+	return strspn(host, "0123456789.") == strlen(host);
+}
+
+static int
 addr_lookup(const char *host, int bracketed, int flags, uint16_t port,
     struct addr *a, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res;
+	struct in_addr	 v4;
 	int		 rc;
 
+	/*
+	 * getaddrinfo takes inet_aton's shorthands ("127.1", "0x7f000001");
+	 * an address that looks numeric must be a full dotted quad.
+	 */
+	if (!bracketed && addr_looks_numeric(host) &&
+	    inet_pton(AF_INET, host, &v4) != 1) {
+		snprintf(err, errlen, "invalid IP address '%s'", host);
+		return -1;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_family = bracketed ? AF_INET6 : AF_UNSPEC;

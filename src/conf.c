@@ -1,5 +1,6 @@
 #include "autoconf.h"
 
+#include <sys/stat.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -182,6 +183,7 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 {
 	config_setting_t	*s, *listen = NULL, *upstream = NULL;
 	const char		*key;
+	char			 what[CONF_NAME_MAX + 64];
 	int			 i, n;
 
 	rc->idle_ms = CONF_IDLE_DEFAULT_MS;
@@ -210,27 +212,28 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 		key = config_setting_name(s);
 		if (strcmp(key, "name") == 0)
 			continue;
+		snprintf(what, sizeof(what), "route '%s': %s", rc->name, key);
 		if (strcmp(key, "listen") == 0) {
-			if (conf_get_string(ctx, s, "listen",
+			if (conf_get_string(ctx, s, what,
 			    &rc->listen_str) == -1)
 				return -1;
 			listen = s;
 		} else if (strcmp(key, "upstream") == 0) {
-			if (conf_get_string(ctx, s, "upstream",
+			if (conf_get_string(ctx, s, what,
 			    &rc->upstream_str) == -1)
 				return -1;
 			upstream = s;
 		} else if (strcmp(key, "idle_timeout") == 0) {
-			if (conf_get_seconds(ctx, s, "idle_timeout",
-			    &rc->idle_ms) == -1)
+			if (conf_get_seconds(ctx, s, what, &rc->idle_ms) == -1)
 				return -1;
 		} else if (strcmp(key, "max_sessions") == 0) {
-			if (conf_get_uint(ctx, s, "max_sessions", 1,
-			    CONF_SESSIONS_MAX, &rc->max_sessions) == -1)
+			if (conf_get_uint(ctx, s, what, 1, CONF_SESSIONS_MAX,
+			    &rc->max_sessions) == -1)
 				return -1;
 		} else if (strcmp(key, "max_datagram_size") == 0) {
-			if (conf_get_uint(ctx, s, "max_datagram_size", 0,
-			    CONF_DGRAM_MAX, &rc->max_datagram) == -1)
+			/* Not 0: that is what 2^32 wraps to. */
+			if (conf_get_uint(ctx, s, what, 1, CONF_DGRAM_MAX,
+			    &rc->max_datagram) == -1)
 				return -1;
 		} else
 			return conf_fail(ctx, s, "route '%s': unknown setting "
@@ -268,11 +271,15 @@ conf_listen_conflict(const struct addr *a, const struct addr *b)
 static int
 conf_is_loop(const struct addr *upstream, const struct addr *listen)
 {
+	struct addr_key	ku, kl;
+
 	if (addr_equal(upstream, listen))
 		return 1;
+	/* Folded families: [::ffff:127.0.0.1]:P reaches 0.0.0.0:P too. */
+	addr_key_make(&ku, (const struct sockaddr *)&upstream->ss);
+	addr_key_make(&kl, (const struct sockaddr *)&listen->ss);
 	return addr_is_wildcard(listen) && addr_is_loopback(upstream) &&
-	    upstream->ss.ss_family == listen->ss.ss_family &&
-	    addr_port(upstream) == addr_port(listen);
+	    ku.family == kl.family && ku.port == kl.port;
 }
 
 static int
@@ -413,6 +420,7 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	struct conf_ctx	 ctx = { err, errlen, path };
 	struct conf	*conf;
 	config_t	 cf;
+	struct stat	 st;
 	char		*dir;
 	int		 saved;
 
@@ -425,9 +433,14 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	errno = 0;
 	if (config_read_file(&cf, path) == CONFIG_FALSE) {
 		saved = errno;
-		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
+			/* libconfig refuses a directory without an errno. */
+			if (saved == 0 && stat(path, &st) == 0 &&
+			    S_ISDIR(st.st_mode))
+				saved = EISDIR;
 			snprintf(err, errlen, "%s: %s", path,
 			    saved != 0 ? strerror(saved) : "cannot read file");
+		}
 		else
 			snprintf(err, errlen, "%s:%d: %s",
 			    config_error_file(&cf) != NULL ?
