@@ -14,11 +14,17 @@
 #   CLIENTS=32 WINDOW=4     throughput profile: sessions x outstanding each
 #   SIZE=100          payload bytes
 #   SESSIONS=5000     sessions for the memory test
+#   OVERLOAD=1        0 drops the "ovl" profile: OVL_CLIENTS=256 x OVL_WINDOW=64
+#                     for LAT_DURATION s, more than a proxy can carry, so the
+#                     kernel drops at the listener (shows overload behaviour)
+#   NGINX_EXTRA='...' extra directives for nginx's stream server block
 #   NO_NGINX=1        skip nginx;  NO_UDPROXY=1  skip udproxy
 #   BUILD_UDPROXY=1   build udproxy (autogen/configure/make at the top) if
 #                     the binary is missing; 0 = fail instead
 #   KEEP=1            keep the temporary directory (configs, logs, raw data)
 #   NOPIN=1           do not pin with taskset
+#   OTHER_MAX=10      warn about runs where more than this % of CPU 0 went to
+#                     anything but the proxy (other jobs, steal): noisy runs
 # Every process this script starts is ended by its PID on exit.
 
 set -euo pipefail
@@ -37,11 +43,16 @@ CLIENTS=${CLIENTS:-32}
 WINDOW=${WINDOW:-4}
 SIZE=${SIZE:-100}
 SESSIONS=${SESSIONS:-5000}
+OVERLOAD=${OVERLOAD:-1}
+OVL_CLIENTS=${OVL_CLIENTS:-256}
+OVL_WINDOW=${OVL_WINDOW:-64}
 NO_NGINX=${NO_NGINX:-0}
+NGINX_EXTRA=${NGINX_EXTRA:-}
 NO_UDPROXY=${NO_UDPROXY:-0}
 BUILD_UDPROXY=${BUILD_UDPROXY:-1}
 KEEP=${KEEP:-0}
 NOPIN=${NOPIN:-0}
+OTHER_MAX=${OTHER_MAX:-10}
 IDLE=60				# session idle timeout of both proxies, s
 LIFE=$((ROUNDS * 4 * (DURATION + LAT_DURATION + 5) + 300))	# hard cap
 
@@ -50,6 +61,15 @@ TMP=$(mktemp -d /tmp/udproxy-bench.XXXXXX)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "run.sh: $*"; exit 1; }
+
+# drop_pid PID: forget a PID that has been reaped.
+drop_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
 
 cleanup() {
 	local pid i
@@ -62,8 +82,12 @@ cleanup() {
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		# Only wait for a PID that still exists (bash may have reaped
+		# it already; waiting for such a PID can block).
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
 	done
 	if [[ $KEEP == 1 ]]; then
 		log "run.sh: kept $TMP"
@@ -84,6 +108,21 @@ cputicks() {
 	rest=${line##*) }	# comm may contain spaces; cut after it
 	set -- $rest
 	echo $((${12} + ${13}))
+}
+# alive TARGET: die with the target's log if its process has gone.
+alive() {
+	local pid=${PID[$1]} f
+	kill -0 "$pid" 2>/dev/null && return 0
+	log "run.sh: $1 (pid $pid) is gone"
+	drop_pid "$pid"
+	for f in "$TMP/$1.log" "$TMP/$1/error.log"; do
+		[[ -f $f ]] && tail -n 20 "$f" >&2
+	done
+	die "$1 died during the benchmark"
+}
+# Busy ticks of one CPU from /proc/stat (user nice system irq softirq steal).
+cpubusy() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 nfds() { ls "/proc/$1/fd" | wc -l; }
@@ -115,6 +154,7 @@ if [[ $NOPIN != 1 ]] && command -v taskset >/dev/null &&
 	PIN_LOAD=(taskset -c 1)
 fi
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
+PROXY_CPU=0
 
 # --- upstream and proxies --------------------------------------------------
 mapfile -t PORTS < <("$LOAD" -P 2)
@@ -149,6 +189,7 @@ PID[direct]=$ECHO_PID
 # Load sessions over the run: probes + every run's clients; the memory test
 # adds SESSIONS.  nginx needs two connection slots per UDP session.
 NSESS=$((SESSIONS + ROUNDS * 2 * (CLIENTS + 2) + 64))
+((OVERLOAD == 1)) && NSESS=$((NSESS + ROUNDS * 2 * OVL_CLIENTS))
 HARD_NOFILE=$(ulimit -Hn)
 [[ $HARD_NOFILE == unlimited ]] && HARD_NOFILE=1048576
 ((NSESS + 64 <= HARD_NOFILE)) ||
@@ -196,6 +237,7 @@ if [[ $NO_NGINX != 1 ]]; then
 	        listen 127.0.0.1:$NGINX_PORT udp;
 	        proxy_pass 127.0.0.1:$ECHO_PORT;
 	        proxy_timeout ${IDLE}s;
+	        $NGINX_EXTRA
 	    }
 	}
 	EOF
@@ -213,20 +255,26 @@ if [[ $NO_NGINX != 1 ]]; then
 fi
 
 # --- load runs -------------------------------------------------------------
-RAW=$TMP/raw.tsv		# profile target round rps p50 p99 cpu_us_pkt lost
+RAW=$TMP/raw.tsv	# profile target round rps p50 p99 cpu_us/pkt lost busy% other%
 : >"$RAW"
 
 # run_load PROFILE TARGET ROUND DURATION CLIENTS WINDOW
 run_load() {
-	local prof=$1 tgt=$2 round=$3 dur=$4 n=$5 w=$6 pid c0 c1 out
-	local sent recv rps p50 p99 lost late bad cpu="-"
+	local prof=$1 tgt=$2 round=$3 dur=$4 n=$5 w=$6 pid c0 c1 t0 t1 out
+	local sent recv rps p50 p99 lost late bad cpu="-" busy b0 b1 other=-
 	pid=${PID[$tgt]}
+	alive "$tgt"
+	t0=$(date +%s%N)
+	b0=$(cpubusy "$PROXY_CPU")
 	c0=$(cputicks "$pid")
 	out=$(timeout -k 2 "$(awk "BEGIN { print int($WARMUP + $dur + 15) }")" \
 	    "${PIN_LOAD[@]}" "$LOAD" -n "$n" -w "$w" -s "$SIZE" \
 	    -d "$dur" -W "$WARMUP" -l "$prof/$tgt/$round" "${ADDR[$tgt]}") ||
 	    log "run.sh: udpload against $tgt failed: $out"
+	alive "$tgt"
 	c1=$(cputicks "$pid")
+	b1=$(cpubusy "$PROXY_CPU")
+	t1=$(date +%s%N)
 	printf '%s\n' "$out" >>"$TMP/load.jsonl"
 	sent=$(jget sent "$out") recv=$(jget received "$out")
 	rps=$(jget replies_per_s "$out") p50=$(jget p50_us "$out")
@@ -239,12 +287,21 @@ run_load() {
 	if ((sent + recv > 0)); then
 		cpu=$(awk "BEGIN { printf \"%.3f\", ($c1 - $c0) * $TICK_US / ($sent + $recv) }")
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$prof" "$tgt" "$round" \
-	    "$rps" "$p50" "$p99" "$cpu" "$lost" >>"$RAW"
-	log "$(printf '  %-4s %-8s r%s  %8s replies/s  p50 %5s us  p99 %5s us  cpu %6s us/pkt  lost %s' \
-	    "$prof" "$tgt" "$round" "$rps" "$p50" "$p99" "$cpu" "$lost")"
+	# Share of one CPU the process used over the whole run.
+	busy=$(awk "BEGIN { printf \"%.0f\", ($c1 - $c0) * $TICK_US * 1000 * 100 / ($t1 - $t0) }")
+	# Whatever else ran on the proxy's CPU (other processes, steal by
+	# the hypervisor, interrupts): a check that the run was clean.
+	if [[ $tgt != direct && ${#PIN_PROXY[@]} -gt 0 ]]; then
+		other=$(awk "BEGIN { v = ($b1 - $b0 - ($c1 - $c0)) * $TICK_US * 1000 * 100 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$prof" "$tgt" \
+	    "$round" "$rps" "$p50" "$p99" "$cpu" "$lost" "$busy" "$other" \
+	    >>"$RAW"
+	log "$(printf '  %-4s %-8s r%s  %8s replies/s  p50 %5s us  p99 %6s us  cpu %6s us/pkt  busy %3s%%  other %3s%%  lost %s' \
+	    "$prof" "$tgt" "$round" "$rps" "$p50" "$p99" "$cpu" "$busy" "$other" "$lost")"
 }
 
+LOADAVG0=$(cut -d ' ' -f 1-3 /proc/loadavg)
 log "run.sh: echo :$ECHO_PORT, targets ${TARGETS[*]}," \
     "pin ${PIN_PROXY[*]:-none} / ${PIN_LOAD[*]:-none}"
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -262,6 +319,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for t in "${order[@]}"; do
 		run_load lat "$t" "$r" "$LAT_DURATION" 1 1
 	done
+	((OVERLOAD == 1)) || continue
+	for t in "${order[@]}"; do
+		[[ $t == direct ]] && continue
+		run_load ovl "$t" "$r" "$LAT_DURATION" "$OVL_CLIENTS" "$OVL_WINDOW"
+	done
 done
 
 # --- sessions: memory and setup cost -----------------------------------------
@@ -270,6 +332,7 @@ SESS=$TMP/sessions.tsv		# target rss_kb_before rss_kb_after ok cpu_us bytes/sess
 for t in "${TARGETS[@]}"; do
 	[[ $t == direct ]] && continue
 	pid=${PID[$t]}
+	alive "$t"
 	rss0=$(rss_kb "$pid") fd0=$(nfds "$pid") c0=$(cputicks "$pid")
 	"${PIN_LOAD[@]}" "$LOAD" -S "$SESSIONS" -w 64 -T 1000 -d 30 -H 60 \
 	    -l "sessions/$t" "${ADDR[$t]}" >"$TMP/sess-$t.out" &
@@ -281,9 +344,12 @@ for t in "${TARGETS[@]}"; do
 		sleep 0.1
 	done
 	sleep 0.5
+	alive "$t"
 	rss1=$(rss_kb "$pid") fd1=$(nfds "$pid") c1=$(cputicks "$pid")
-	kill -TERM "$lpid" 2>/dev/null || true
-	wait "$lpid" 2>/dev/null || true
+	if kill -TERM "$lpid" 2>/dev/null; then
+		wait "$lpid" 2>/dev/null || true
+	fi
+	drop_pid "$lpid"	# reaped: never signal that PID again
 	out=$(head -n 1 "$TMP/sess-$t.out")
 	printf '%s\n' "$out" >>"$TMP/load.jsonl"
 	ok=$(jget ok "$out")
@@ -318,11 +384,12 @@ median() {
 			for (j = i; j > 0 && v[j - 1] + 0 > v[j] + 0; j--) {
 				x = v[j]; v[j] = v[j - 1]; v[j - 1] = x
 			}
-		print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+		m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+		printf (m >= 100 ? "%.0f\n" : "%.3g\n"), m
 	    }' "$RAW"
 }
 sum_lost() {
-	awk -F '\t' -v t="$1" '$2 == t { s += $8 } END { print s + 0 }' "$RAW"
+	awk -F '\t' -v t="$1" '$2 == t && $1 != "ovl" { s += $8 } END { print s + 0 }' "$RAW"
 }
 sessval() {
 	awk -F '\t' -v t="$1" -v c="$2" '$1 == t { print $c; f = 1 }
@@ -344,16 +411,23 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 	echo
 	echo "udproxy bench $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT," \
 	    "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(uname -r)"
-	echo "nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), udproxy: $("$UDPROXY" -V 2>/dev/null || echo '-')"
+	echo "nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //')${NGINX_EXTRA:+ ($NGINX_EXTRA)}," \
+	    "udproxy: $("$UDPROXY" -V 2>/dev/null || echo '-')" \
+	    "(binary of $(date -u -r "$UDPROXY" '+%H:%M UTC' 2>/dev/null || echo '-'))"
 	echo "rounds $ROUNDS (order alternates), medians; thr = $CLIENTS sessions x window $WINDOW for ${DURATION}s," \
-	    "lat = 1 session x window 1 for ${LAT_DURATION}s; payload $SIZE B;" \
-	    "pin: proxy ${PIN_PROXY[*]:-none}, load+echo ${PIN_LOAD[*]:-none}"
+	    "lat = 1 session x window 1 for ${LAT_DURATION}s;$( ((OVERLOAD == 1)) &&
+	    echo " ovl = $OVL_CLIENTS x $OVL_WINDOW for ${LAT_DURATION}s;")" \
+	    "payload $SIZE B;" \
+	    "pin: proxy ${PIN_PROXY[*]:-none}, load+echo ${PIN_LOAD[*]:-none};" \
+	    "loadavg before $LOADAVG0, after $(cut -d ' ' -f 1-3 /proc/loadavg)"
 	echo
 	printf '| %-34s | %-6s | %10s | %10s | %10s | %8s |\n' metric better \
 	    direct udproxy nginx "udp/ngx"
 	printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" \
 	    "--------" "------------" "------------" "------------" "----------"
-	for p in thr lat; do
+	PROFILES=(thr lat)
+	((OVERLOAD == 1)) && PROFILES+=(ovl)
+	for p in "${PROFILES[@]}"; do
 		row "$p: replies/s" higher "$(median $p direct 4)" \
 		    "$(median $p udproxy 4)" "$(median $p nginx 4)"
 		row "$p: p50 RTT us" lower "$(median $p direct 5)" \
@@ -362,17 +436,25 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 		    "$(median $p udproxy 6)" "$(median $p nginx 6)"
 		row "$p: proxy CPU us/datagram" lower "($(median $p direct 7))" \
 		    "$(median $p udproxy 7)" "$(median $p nginx 7)"
+		row "$p: proxy CPU busy %" info "($(median $p direct 9))" \
+		    "$(median $p udproxy 9)" "$(median $p nginx 9)"
+		[[ $p == ovl ]] && row "$p: lost datagrams per run" lower - \
+		    "$(median $p udproxy 8)" "$(median $p nginx 8)"
 	done
 	row "mem: RSS bytes/session ($SESSIONS)" lower - \
 	    "$(sessval udproxy 5)" "$(sessval nginx 5)"
 	row "mem: CPU us/new session" lower - \
 	    "$(sessval udproxy 6)" "$(sessval nginx 6)"
-	row "lost+late datagrams (all runs)" lower "$(sum_lost direct)" \
+	row "lost datagrams (thr+lat, all runs)" lower "$(sum_lost direct)" \
 	    "$(sum_lost udproxy)" "$(sum_lost nginx)"
 	echo
-	echo "(direct CPU = the echo server's, for scale.)"
+	echo "(direct CPU = the echo server's, for scale; it shares CPU 1 with the load.)"
+	awk -F '\t' -v lim="$OTHER_MAX" '$10 != "-" && $10 + 0 > lim {
+		n++; s = s sprintf(" %s/%s/r%s:%s%%", $1, $2, $3, $10) }
+	    END { if (n) print "WARNING: " n " runs had more than " lim "% of CPU 0" \
+		" used by something other than the proxy (noise, rerun):" s }' "$RAW"
 	if [[ -n ${PID[udproxy]:-} ]]; then
-		grep -h 'stats' "$TMP/udproxy.log" | tail -n 1 | sed 's/^/udproxy: /'
+		grep -h 'stats' "$TMP/udproxy.log" | tail -n 1
 	fi
 	if [[ -s $TMP/nginx/error.log ]] && grep -q '\[\(emerg\|alert\|crit\|error\)\]' "$TMP/nginx/error.log"; then
 		echo "nginx error.log:"
