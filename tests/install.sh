@@ -67,7 +67,7 @@ trap 'exit 1' INT TERM
 mkvar() {
 	# shellcheck disable=SC2016
 	printf 'udproxy-print-var:\n\t@echo $(%s)\n' "$1" |
-	    $MAKE -s --no-print-directory -C "$B" -f Makefile -f - \
+	    MAKEFLAGS= MAKELEVEL= $MAKE -s --no-print-directory -C "$B" -f Makefile -f - \
 	    udproxy-print-var
 }
 
