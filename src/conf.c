@@ -230,6 +230,10 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 			if (conf_get_uint(ctx, s, what, 1, CONF_SESSIONS_MAX,
 			    &rc->max_sessions) == -1)
 				return -1;
+		} else if (strcmp(key, "receive_buffer_size") == 0) {
+			if (conf_get_uint(ctx, s, what, CONF_RCVBUF_MIN,
+			    CONF_RCVBUF_MAX, &rc->rcvbuf) == -1)
+				return -1;
 		} else if (strcmp(key, "max_datagram_size") == 0) {
 			/* Not 0: that is what 2^32 wraps to. */
 			if (conf_get_uint(ctx, s, what, 1, CONF_DGRAM_MAX,

@@ -18,6 +18,8 @@
 #define CONF_IDLE_MAX_S		86400
 #define CONF_SESSIONS_MAX	1000000
 #define CONF_DGRAM_MAX		65535
+#define CONF_RCVBUF_MIN		1024
+#define CONF_RCVBUF_MAX		(256 * 1024 * 1024)
 
 struct route_conf {
 	char		*name;
@@ -28,6 +30,7 @@ struct route_conf {
 	uint64_t	 idle_ms;
 	unsigned int	 max_sessions;		/* 0: only the global cap */
 	unsigned int	 max_datagram;
+	unsigned int	 rcvbuf;		/* 0: the kernel's default */
 	char		*file;			/* where it was declared */
 	int		 line;
 };

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/sock_diag.h>
+
 #include "listener.h"
 #include "xmalloc.h"
 
@@ -17,6 +19,7 @@ struct listener *
 listener_open(const struct addr *a, char *err, size_t errlen)
 {
 	struct listener	*l;
+	socklen_t	 len;
 	int		 fd, on = 1, family = a->ss.ss_family;
 	char		 name[ADDR_STRLEN];
 
@@ -38,13 +41,19 @@ listener_open(const struct addr *a, char *err, size_t errlen)
 		goto fail;
 	l = xcalloc(1, sizeof(*l));
 	l->fd = fd;
+	/* getsockopt reports twice what setsockopt takes. */
+	len = sizeof(l->default_rcvbuf);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &l->default_rcvbuf,
+	    &len) == 0)
+		l->default_rcvbuf /= 2;
 	l->wildcard = addr_is_wildcard(a);
 	l->addr = *a;
 	return l;
 fail:
-	snprintf(err, errlen, "cannot listen on %s: %s",
+	snprintf(err, errlen, "cannot listen on %s: %s%s",
 	    addr_format((const struct sockaddr *)&a->ss, name, sizeof(name)),
-	    strerror(errno));
+	    strerror(errno), errno == EACCES && addr_port(a) < 1024 ?
+	    " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
 	if (fd != -1)
 		close(fd);
 	return NULL;
@@ -57,6 +66,35 @@ listener_close(struct listener *l)
 		return;
 	close(l->fd);
 	free(l);
+}
+
+/*
+ * Sets the receive buffer (0: back to the kernel's default) and returns
+ * the size the kernel granted, which net.core.rmem_max may cap.
+ */
+int
+listener_set_rcvbuf(struct listener *l, unsigned int size)
+{
+	socklen_t	len = sizeof(int);
+	int		want = size != 0 ? (int)size : l->default_rcvbuf, got;
+
+	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) ==
+	    -1 || getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
+		return -1;
+	return got / 2;
+}
+
+/* Datagrams the kernel dropped because the receive buffer was full. */
+uint64_t
+listener_drops(const struct listener *l)
+{
+	uint32_t	mem[SK_MEMINFO_VARS];
+	socklen_t	len = sizeof(mem);
+
+	if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == -1 ||
+	    len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
 }
 
 static void

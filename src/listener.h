@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 
@@ -42,11 +43,14 @@ struct dgram {
 struct listener {
 	int		 fd;
 	int		 wildcard;
+	int		 default_rcvbuf;	/* the kernel's, as requested */
 	struct addr	 addr;
 };
 
 struct listener	*listener_open(const struct addr *, char *, size_t);
 void		 listener_close(struct listener *);
+int		 listener_set_rcvbuf(struct listener *, unsigned int);
+uint64_t	 listener_drops(const struct listener *);
 ssize_t		 listener_recv(const struct listener *, void *, size_t,
 		    struct dgram *);
 ssize_t		 listener_send(const struct listener *, const void *, size_t,

@@ -110,6 +110,12 @@ main(int argc, char *argv[])
 	}
 	if ((conf = conf_load_file(abspath, err, sizeof(err))) == NULL)
 		main_fail(-1, NULL, err);
+	if (test && priv_check(conf->user, conf->group, err,
+	    sizeof(err)) == -1) {
+		conf_free(conf);
+		fprintf(stderr, "udproxy: error: %s: %s\n", abspath, err);
+		return 1;
+	}
 	if (test) {
 		fprintf(stderr, "udproxy: %s: configuration is valid, "
 		    "%zu routes\n", abspath, conf->nroutes);

@@ -41,28 +41,53 @@ priv_keep_bind_cap(void)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
-int
-priv_drop(const char *user, const char *group, char *err, size_t errlen)
+/* Looks up user and group (NULL: the user's primary group). */
+static int
+priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid,
+    char *err, size_t errlen)
 {
 	struct passwd	*pw;
 	struct group	*gr;
-	gid_t		 gid;
 
 	if ((pw = getpwnam(user)) == NULL) {
 		snprintf(err, errlen, "user '%s': no such user", user);
 		return -1;
 	}
-	gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
 			snprintf(err, errlen, "group '%s': no such group",
 			    group);
 			return -1;
 		}
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
 	}
+	return 0;
+}
+
+/* For -t: would priv_drop find what it needs? */
+int
+priv_check(const char *user, const char *group, char *err, size_t errlen)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	if (user == NULL)
+		return 0;
+	return priv_lookup(user, group, &uid, &gid, err, errlen);
+}
+
+int
+priv_drop(const char *user, const char *group, char *err, size_t errlen)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	if (priv_lookup(user, group, &uid, &gid, err, errlen) == -1)
+		return -1;
 	if (geteuid() != 0) {
-		if (geteuid() == pw->pw_uid)
+		if (geteuid() == uid)
 			return 0;
 		snprintf(err, errlen, "user '%s' set, but udproxy is not "
 		    "started as root", user);
@@ -70,7 +95,7 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1) == -1 ||
 	    setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+	    setresuid(uid, uid, uid) == -1) {
 		snprintf(err, errlen, "cannot become user '%s': %s", user,
 		    strerror(errno));
 		return -1;
@@ -79,12 +104,12 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 		log_warning("cannot keep CAP_NET_BIND_SERVICE: %s; reloads "
 		    "cannot bind ports below 1024", strerror(errno));
 	prctl(PR_SET_KEEPCAPS, 0);
-	if (pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
 		snprintf(err, errlen, "root privileges could be regained "
 		    "after dropping to '%s'", user);
 		return -1;
 	}
 	log_info("running as user %s (uid %ld, gid %ld)", user,
-	    (long)pw->pw_uid, (long)gid);
+	    (long)uid, (long)gid);
 	return 0;
 }

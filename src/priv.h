@@ -10,5 +10,6 @@
 
 void	priv_raise_nofile(void);
 int	priv_drop(const char *, const char *, char *, size_t);
+int	priv_check(const char *, const char *, char *, size_t);
 
 #endif

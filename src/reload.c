@@ -17,7 +17,7 @@ reload_same_tunables(const struct route_conf *a, const struct route_conf *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->idle_ms == b->idle_ms &&
 	    a->max_sessions == b->max_sessions &&
-	    a->max_datagram == b->max_datagram;
+	    a->max_datagram == b->max_datagram && a->rcvbuf == b->rcvbuf;
 }
 
 /*

@@ -17,6 +17,7 @@
 
 static void	route_read_cb(evutil_socket_t, short, void *);
 static void	route_expire_cb(evutil_socket_t, short, void *);
+static void	route_apply_rcvbuf(struct route *);
 
 /* Takes ownership of the listener. */
 struct route *
@@ -37,6 +38,8 @@ route_new(struct udproxy *up, const struct route_conf *rc,
 	if (r->ev_read == NULL || r->ev_expire == NULL)
 		fatalx("route %s: cannot create events", rc->name);
 	event_add(r->ev_read, NULL);
+	if (rc->rcvbuf != 0)
+		route_apply_rcvbuf(r);
 	return r;
 }
 
@@ -69,11 +72,30 @@ route_free(struct route *r)
 	free(r);
 }
 
+static void
+route_apply_rcvbuf(struct route *r)
+{
+	int	got;
+
+	got = listener_set_rcvbuf(r->listener, r->conf->rcvbuf);
+	if (got == -1)
+		log_warning("route %s: cannot set receive_buffer_size: %s",
+		    r->conf->name, strerror(errno));
+	else if (r->conf->rcvbuf != 0 && (unsigned int)got < r->conf->rcvbuf)
+		log_warning("route %s: receive_buffer_size %u capped at %d "
+		    "by net.core.rmem_max", r->conf->name, r->conf->rcvbuf,
+		    got);
+}
+
 /* New tunables apply to live sessions at once: re-derive the deadline. */
 void
 route_set_conf(struct route *r, const struct route_conf *rc)
 {
+	unsigned int	old = r->conf->rcvbuf;
+
 	r->conf = rc;
+	if (rc->rcvbuf != old)
+		route_apply_rcvbuf(r);
 	route_schedule_expire(r, clock_ms());
 }
 
@@ -162,10 +184,11 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-route_log_stats(const struct route *r)
+route_log_stats(struct route *r)
 {
 	char	line[1024];
 
+	r->stats.drop_rcvbuf = listener_drops(r->listener);
 	stats_format(&r->stats, line, sizeof(line));
 	log_notice("route %s: stats %s", r->conf->name, line);
 }

@@ -42,6 +42,6 @@ void		 route_free(struct route *);
 void		 route_set_conf(struct route *, const struct route_conf *);
 size_t		 route_close_sessions(struct route *);
 void		 route_schedule_expire(struct route *, uint64_t);
-void		 route_log_stats(const struct route *);
+void		 route_log_stats(struct route *);
 
 #endif

@@ -24,7 +24,8 @@
 	X(drop_upstream_send)	/* send to upstream failed */		\
 	X(drop_client_send)	/* send to client failed */		\
 	X(upstream_refused)	/* ICMP port unreachable */		\
-	X(rx_errors)		/* listener receive errors */
+	X(rx_errors)		/* listener receive errors */		\
+	X(drop_rcvbuf)		/* kernel: listener receive buffer full */
 
 struct route_stats {
 #define STATS_FIELD(name)	uint64_t name;

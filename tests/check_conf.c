@@ -159,7 +159,7 @@ count_fds(void)
 	"\t\tupstream = \"127.0.0.1:53\";\n"				\
 	"\t\tidle_timeout = 30;\n"					\
 	"\t\tmax_sessions = 100;\n"					\
-	"\t\tmax_datagram_size = 512;\n"				\
+	"\t\tmax_datagram_size = 512; receive_buffer_size = 1048576;\n" \
 	"\t},\n"							\
 	"\t{\n"								\
 	"\t\tname = \"v6.route-2_X\";\n"				\
@@ -195,6 +195,8 @@ START_TEST(test_good)
 	ck_assert_uint_eq(r->idle_ms, 30000);
 	ck_assert_uint_eq(r->max_sessions, 100);
 	ck_assert_uint_eq(r->max_datagram, 512);
+	ck_assert_uint_eq(r->rcvbuf, 1048576);
+	ck_assert_uint_eq(c->routes[1].rcvbuf, 0);
 	ck_assert_str_eq(r->file, c->path);
 	ck_assert_int_eq(r->line, 7);
 
@@ -555,6 +557,12 @@ static const struct {
 	{ RT("max_datagram_size = 4294967296;"),
 	    ":3: route 'a': max_datagram_size must be between 1 and 65535, "
 	    "not 0" },
+	{ RT("receive_buffer_size = 100;"),
+	    ":3: route 'a': receive_buffer_size must be between 1024 and "
+	    "268435456, not 100" },
+	{ RT("receive_buffer_size = \"1M\";"),
+	    ":3: route 'a': receive_buffer_size must be an integer, not a "
+	    "string" },
 	{ RT("max_datagram_size = 70000;"),
 	    ":3: route 'a': max_datagram_size must be between 1 and 65535, not 70000" },
 	{ RT("max_datagram_size = -1;"),

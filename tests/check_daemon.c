@@ -742,6 +742,17 @@ START_TEST(cli_test_config)
 	ck_assert_msg(strstr(r.err, want) != NULL, "stderr: %s", r.err);
 	ck_assert_msg(strstr(r.err, "99999") != NULL, "stderr: %s", r.err);
 
+	/* -t also checks that user and group exist. */
+	h_write_file(bad, "user = \"no_such_user_xyz\";\nroutes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:%u\";\n"
+	    "    upstream = \"127.0.0.1:9\"; }\n"
+	    ");\n", port);
+	run(&r, dir, NULL, "-t", "-c", bad, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "udproxy: error: %s: user "
+	    "'no_such_user_xyz': no such user", real);
+	ck_assert_msg(strstr(r.err, want) != NULL, "stderr: %s", r.err);
+
 	snprintf(bad, sizeof(bad), "%s/missing.conf", dir);
 	run(&r, dir, NULL, "-t", "-c", bad, (char *)NULL);
 	ck_assert_int_eq(r.status, 1);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,6 +557,42 @@ START_TEST(multiple_replies)
 }
 END_TEST
 
+/*
+ * Datagrams the kernel drops because the listener's buffer is full are
+ * counted too: stop the daemon, overfill a small buffer, let it go.
+ */
+START_TEST(kernel_drops_counted)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[512];
+	long long	 rx, dropped;
+	int		 c, i, replies = 0;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; receive_buffer_size = 4096; } );\n",
+	    lp, m->port);
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "warm", buf, sizeof(buf), 2000), 0);
+	daemon_signal(d, SIGSTOP);
+	memset(buf, 'd', sizeof(buf));
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(send(c, buf, 400, 0), 400);
+	daemon_signal(d, SIGCONT);
+	while (client_recv(c, buf, sizeof(buf), 500) == 400)
+		replies++;
+	rx = daemon_stat(d, "r", "rx_datagrams");
+	dropped = daemon_stat(d, "r", "drop_rcvbuf");
+	ck_assert_int_gt(dropped, 0);
+	ck_assert_int_eq(rx - 1 + dropped, 200);
+	ck_assert_int_eq(replies, rx - 1);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -576,6 +613,7 @@ main(void)
 	tcase_add_test(tc, wildcard_listener);
 	tcase_add_test(tc, foreign_reply_ignored);
 	tcase_add_test(tc, multiple_replies);
+	tcase_add_test(tc, kernel_drops_counted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -74,7 +74,7 @@ START_TEST(test_stats_format)
 	    "sessions_created=0 sessions_expired=0 sessions_closed=0 "
 	    "drop_oversize=0 drop_truncated=0 drop_session_limit=4 "
 	    "drop_socket_error=0 drop_upstream_send=0 drop_client_send=0 "
-	    "upstream_refused=7 rx_errors=9";
+	    "upstream_refused=7 rx_errors=9 drop_rcvbuf=11";
 
 	memset(&st, 0, sizeof(st));
 	st.rx_datagrams = 3;
@@ -85,6 +85,7 @@ START_TEST(test_stats_format)
 	st.drop_session_limit = 4;
 	st.upstream_refused = 7;
 	st.rx_errors = 9;
+	st.drop_rcvbuf = 11;
 	ck_assert_uint_eq(stats_format(&st, buf, sizeof(buf)), strlen(want));
 	ck_assert_str_eq(buf, want);
 }
@@ -102,7 +103,7 @@ START_TEST(test_stats_format_zero)
 	    "sessions_expired=0 sessions_closed=0 drop_oversize=0 "
 	    "drop_truncated=0 drop_session_limit=0 drop_socket_error=0 "
 	    "drop_upstream_send=0 drop_client_send=0 upstream_refused=0 "
-	    "rx_errors=0");
+	    "rx_errors=0 drop_rcvbuf=0");
 }
 END_TEST
 
