@@ -9,6 +9,7 @@
 #include <linux/sock_diag.h>
 
 #include "listener.h"
+#include "rxbatch.h"
 #include "xmalloc.h"
 
 /*
@@ -20,7 +21,7 @@ listener_open(const struct addr *a, char *err, size_t errlen)
 {
 	struct listener	*l;
 	socklen_t	 len;
-	int		 fd, on = 1, family = a->ss.ss_family;
+	int		 fd, on = 1, family = a->ss.ss_family, error;
 	char		 name[ADDR_STRLEN];
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -50,9 +51,10 @@ listener_open(const struct addr *a, char *err, size_t errlen)
 	l->addr = *a;
 	return l;
 fail:
+	error = errno;
 	snprintf(err, errlen, "cannot listen on %s: %s%s",
 	    addr_format((const struct sockaddr *)&a->ss, name, sizeof(name)),
-	    strerror(errno), errno == EACCES && addr_port(a) < 1024 ?
+	    strerror(error), error == EACCES && addr_port(a) < 1024 ?
 	    " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
 	if (fd != -1)
 		close(fd);
@@ -125,40 +127,29 @@ listener_parse_cmsg(struct msghdr *msg, struct local_addr *local)
 	}
 }
 
-/*
- * Receives one datagram. Returns its full length (even when it did not fit,
- * then d->truncated is set), or -1 with errno (EAGAIN when drained).
- */
-ssize_t
-listener_recv(const struct listener *l, void *buf, size_t len,
+/* Receives what the listener holds: a count, or -1 with errno. */
+int
+listener_recv(const struct listener *l, struct rxbatch *b)
+{
+	return rxbatch_recv(b, l->fd, RXBATCH_NAMES |
+	    (l->wildcard ? RXBATCH_PKTINFO : 0));
+}
+
+/* Datagram i of the last listener_recv, with its addresses. */
+void
+listener_dgram(const struct listener *l, struct rxbatch *b, int i,
     struct dgram *d)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} cmsg;
-	struct iovec	 iov = { buf, len };
-	struct msghdr	 msg;
-	ssize_t		 n;
+	struct msghdr	*h = &b->msg[i].msg_hdr;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_name = &d->client;
-	msg.msg_namelen = sizeof(d->client);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (l->wildcard) {
-		msg.msg_control = cmsg.buf;
-		msg.msg_controllen = sizeof(cmsg.buf);
-	}
-	if ((n = recvmsg(l->fd, &msg, MSG_TRUNC)) == -1)
-		return -1;
-	d->clientlen = msg.msg_namelen;
-	d->len = (size_t)n;
-	d->truncated = (msg.msg_flags & MSG_TRUNC) != 0 || (size_t)n > len;
+	d->data = rxbatch_data(b, i);
+	d->len = b->msg[i].msg_len;
+	d->truncated = (h->msg_flags & MSG_TRUNC) != 0;
+	d->clientlen = h->msg_namelen;
+	memcpy(&d->client, &b->name[i], sizeof(d->client));
 	d->local.family = 0;
 	if (l->wildcard)
-		listener_parse_cmsg(&msg, &d->local);
-	return n;
+		listener_parse_cmsg(h, &d->local);
 }
 
 ssize_t

@@ -16,6 +16,8 @@
 
 #include "addr.h"
 
+struct rxbatch;
+
 union sockaddr_u {
 	struct sockaddr		sa;
 	struct sockaddr_in	sin;
@@ -33,11 +35,12 @@ struct local_addr {
 };
 
 struct dgram {
+	const unsigned char	*data;
+	size_t			 len;
+	int			 truncated;
 	union sockaddr_u	 client;
 	socklen_t		 clientlen;
 	struct local_addr	 local;
-	size_t			 len;
-	int			 truncated;
 };
 
 struct listener {
@@ -51,7 +54,8 @@ struct listener	*listener_open(const struct addr *, char *, size_t);
 void		 listener_close(struct listener *);
 int		 listener_set_rcvbuf(struct listener *, unsigned int);
 uint64_t	 listener_drops(const struct listener *);
-ssize_t		 listener_recv(const struct listener *, void *, size_t,
+int		 listener_recv(const struct listener *, struct rxbatch *);
+void		 listener_dgram(const struct listener *, struct rxbatch *, int,
 		    struct dgram *);
 ssize_t		 listener_send(const struct listener *, const void *, size_t,
 		    const union sockaddr_u *, socklen_t,

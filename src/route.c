@@ -153,27 +153,27 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 		session_touch(s, now);
 	} else if ((s = session_new(r, d, &key, hash, now)) == NULL)
 		return;
-	session_send(s, r->up->buf, d->len, now);
+	session_send(s, d->data, d->len, now);
 }
 
-/* Client datagrams are waiting: forward a bounded batch, then yield. */
+/* Client datagrams are waiting: forward one batch, then yield. */
 static void
 route_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct route	*r = arg;
 	struct dgram	 d;
 	uint64_t	 now = clock_ms();
-	int		 i;
+	int		 i, n;
 
 	(void)fd;
 	(void)what;
-	for (i = 0; i < UDPROXY_BATCH; i++) {
-		if (listener_recv(r->listener, r->up->buf, UDPROXY_BUFSIZE,
-		    &d) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				r->stats.rx_errors++;
-			break;
-		}
+	if ((n = listener_recv(r->listener, r->up->rx)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			r->stats.rx_errors++;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		listener_dgram(r->listener, r->up->rx, i, &d);
 		if (d.truncated)
 			r->stats.drop_truncated++;
 		else if (d.len > r->conf->max_datagram)

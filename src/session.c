@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "log.h"
 #include "route.h"
+#include "rxbatch.h"
 #include "session.h"
 #include "udproxy.h"
 #include "xmalloc.h"
@@ -157,29 +158,31 @@ session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 	struct route	*r = s->route;
 	unsigned int	 n;
 	ssize_t		 rc;
+	int		 error;
 
 	rc = send(s->fd, buf, len, 0);
 	if (rc == -1 && errno == ECONNREFUSED) {
 		session_refused(s, now);
 		rc = send(s->fd, buf, len, 0);
 	}
-	if (rc == -1) {
-		if (errno == ECONNREFUSED)
-			session_refused(s, now);
-		r->stats.drop_upstream_send++;
-		if (errno != ECONNREFUSED &&
-		    (n = ratelimit_allow(&r->rl_send, now)) != 0)
-			log_warning("route %s: send to upstream %s: %s "
-			    "(%u suppressed)", r->conf->name,
-			    r->conf->upstream_str, strerror(errno), n - 1);
+	if (rc != -1) {
+		r->stats.rx_datagrams++;
+		r->stats.rx_bytes += len;
 		return;
 	}
-	r->stats.rx_datagrams++;
-	r->stats.rx_bytes += len;
+	/* Saved: logging may change errno. */
+	error = errno;
+	r->stats.drop_upstream_send++;
+	if (error == ECONNREFUSED)
+		session_refused(s, now);
+	else if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
+		log_warning("route %s: send to upstream %s: %s (%u suppressed)",
+		    r->conf->name, r->conf->upstream_str, strerror(error),
+		    n - 1);
 }
 
 static void
-session_reply(struct session *s, size_t len, uint64_t now)
+session_reply(struct session *s, const void *data, size_t len, uint64_t now)
 {
 	struct route	*r = s->route;
 	unsigned int	 n;
@@ -188,7 +191,7 @@ session_reply(struct session *s, size_t len, uint64_t now)
 		r->stats.drop_oversize++;
 		return;
 	}
-	if (listener_send(r->listener, r->up->buf, len, &s->client,
+	if (listener_send(r->listener, data, len, &s->client,
 	    s->clientlen, &s->local) == -1) {
 		r->stats.drop_client_send++;
 		if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
@@ -207,29 +210,29 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
 	struct route	*r = s->route;
+	struct rxbatch	*b = r->up->rx;
 	uint64_t	 now = clock_ms();
-	ssize_t		 n;
-	int		 i, got = 0;
+	int		 i, n;
 
 	(void)what;
-	for (i = 0; i < UDPROXY_BATCH; i++) {
-		n = recv(fd, r->up->buf, UDPROXY_BUFSIZE, MSG_TRUNC);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			if (errno == ECONNREFUSED)
-				session_refused(s, now);
-			else
-				r->stats.rx_errors++;
-			continue;
-		}
-		got = 1;
-		if ((size_t)n > UDPROXY_BUFSIZE) {
-			r->stats.drop_truncated++;
-			continue;
-		}
-		session_reply(s, (size_t)n, now);
+	n = rxbatch_recv(b, fd, 0);
+	if (n == -1 && errno == ECONNREFUSED) {
+		/* The refusal came first; replies may queue behind it. */
+		session_refused(s, now);
+		n = rxbatch_recv(b, fd, 0);
 	}
-	if (got)
-		session_touch(s, now);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNREFUSED)
+			r->stats.rx_errors++;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+			r->stats.drop_truncated++;
+		else
+			session_reply(s, rxbatch_data(b, i), b->msg[i].msg_len,
+			    now);
+	}
+	session_touch(s, now);
 }

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "reload.h"
 #include "route.h"
+#include "rxbatch.h"
 #include "udproxy.h"
 #include "xmalloc.h"
 
@@ -26,6 +27,7 @@ udproxy_new(void)
 	size_t		 i;
 
 	up = xcalloc(1, sizeof(*up));
+	up->rx = rxbatch_new();
 	event_set_log_callback(log_libevent_cb);
 	if ((up->base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
@@ -199,5 +201,6 @@ udproxy_free(struct udproxy *up)
 	event_free(up->ev_reload);
 	conf_free(up->conf);
 	event_base_free(up->base);
+	rxbatch_free(up->rx);
 	free(up);
 }

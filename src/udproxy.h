@@ -1,7 +1,7 @@
 /*
  * The daemon context: the one event base, the running configuration and
  * routes, the signal events, and the receive buffer every callback shares
- * (the loop is single-threaded, so one buffer is enough).
+ * (the loop is single-threaded, so one set of buffers is enough).
  */
 #ifndef UDPROXY_UDPROXY_H
 #define UDPROXY_UDPROXY_H
@@ -13,11 +13,8 @@ struct conf;
 struct event;
 struct event_base;
 struct route;
+struct rxbatch;
 
-/* Larger than any UDP payload, so MSG_TRUNC never fires in practice. */
-#define UDPROXY_BUFSIZE		65536
-/* Datagrams handled per readiness callback before yielding to the loop. */
-#define UDPROXY_BATCH		64
 /* Descriptors kept out of the session budget (listeners, logs, libevent). */
 #define UDPROXY_FD_RESERVE	32
 
@@ -33,7 +30,7 @@ struct udproxy {
 	uint64_t		 reloads;
 	uint64_t		 reload_failures;
 	int			 privileges_dropped;
-	unsigned char		 buf[UDPROXY_BUFSIZE];
+	struct rxbatch		*rx;		/* receive buffers */
 };
 
 struct udproxy	*udproxy_new(void);
