@@ -363,6 +363,38 @@ START_TEST(refusing_upstream)
 }
 END_TEST
 
+/*
+ * A refusal left pending on the session socket by one datagram must not
+ * eat the next one: datagrams queued while the daemon is stopped are
+ * sent back to back, the second meets the first one's ICMP error, and
+ * the retry sends it anyway.
+ */
+START_TEST(stale_refusal_retried)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 c;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, m->port);
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "warm", buf, sizeof(buf), 2000), 0);
+	mock_stop(m);
+	daemon_signal(d, SIGSTOP);
+	ck_assert_int_eq(send(c, "one", 3, 0), 3);
+	ck_assert_int_eq(send(c, "two", 3, 0), 3);
+	daemon_signal(d, SIGCONT);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 3);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_upstream_send"), 0);
+	ck_assert_int_ge(daemon_stat(d, "r", "upstream_refused"), 2);
+	close(c);
+	stop(d);
+}
+END_TEST
+
 /* max_datagram_size drops larger datagrams, either way, and counts them. */
 START_TEST(oversize_dropped)
 {
@@ -608,6 +640,7 @@ main(void)
 	tcase_add_test(tc, idle_expiry);
 	tcase_add_test(tc, idle_reset_by_upstream);
 	tcase_add_test(tc, refusing_upstream);
+	tcase_add_test(tc, stale_refusal_retried);
 	tcase_add_test(tc, oversize_dropped);
 	tcase_add_test(tc, session_limit);
 	tcase_add_test(tc, wildcard_listener);
