@@ -18,7 +18,7 @@
 	X(sessions_expired)	/* ended by idle_timeout */		\
 	X(sessions_closed)	/* ended by reload or shutdown */	\
 	X(drop_oversize)	/* above max_datagram_size */		\
-	X(drop_truncated)	/* larger than the receive buffer */	\
+	X(drop_truncated)	/* larger than udproxy's 64 KiB read buffer */	\
 	X(drop_session_limit)	/* new client while at max_sessions */	\
 	X(drop_socket_error)	/* upstream socket() or connect() */	\
 	X(drop_upstream_send)	/* send to upstream failed */		\
