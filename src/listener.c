@@ -131,8 +131,7 @@ listener_parse_cmsg(struct msghdr *msg, struct local_addr *local)
 int
 listener_recv(const struct listener *l, struct rxbatch *b)
 {
-	return rxbatch_recv(b, l->fd, RXBATCH_NAMES |
-	    (l->wildcard ? RXBATCH_PKTINFO : 0));
+	return rxbatch_recv(b, l->fd, l->wildcard);
 }
 
 /* Datagram i of the last listener_recv, with its addresses. */

@@ -167,13 +167,13 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((n = listener_recv(r->listener, r->up->rx)) == -1) {
+	if ((n = listener_recv(r->listener, r->up->rx_listener)) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			r->stats.rx_errors++;
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		listener_dgram(r->listener, r->up->rx, i, &d);
+		listener_dgram(r->listener, r->up->rx_listener, i, &d);
 		if (d.truncated)
 			r->stats.drop_truncated++;
 		else if (d.len > r->conf->max_datagram)

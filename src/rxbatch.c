@@ -6,19 +6,36 @@
 #include "rxbatch.h"
 #include "xmalloc.h"
 
+/*
+ * A batch whose headers are set up once for flags. Batches that are never
+ * in use at the same time may share their data (pass another's b->data).
+ */
 struct rxbatch *
-rxbatch_new(void)
+rxbatch_new(int flags, unsigned char *data)
 {
 	struct rxbatch	*b;
+	struct msghdr	*h;
 	int		 i;
 
 	b = xcalloc(1, sizeof(*b));
+	b->flags = flags;
+	b->owns_data = data == NULL;
 	/* Only the pages a datagram touches become resident. */
-	b->data = xmalloc((size_t)RXBATCH_MAX * RXBATCH_BUFSIZE);
+	b->data = data != NULL ? data :
+	    xmalloc((size_t)RXBATCH_MAX * RXBATCH_BUFSIZE);
 	for (i = 0; i < RXBATCH_MAX; i++) {
 		b->iov[i].iov_base = rxbatch_data(b, i);
 		b->iov[i].iov_len = RXBATCH_BUFSIZE;
+		h = &b->msg[i].msg_hdr;
+		h->msg_iov = &b->iov[i];
+		h->msg_iovlen = 1;
+		if (flags & RXBATCH_NAMES)
+			h->msg_name = &b->name[i];
+		if (flags & RXBATCH_PKTINFO)
+			h->msg_control = &b->ctl[i];
 	}
+	b->last = RXBATCH_MAX;
+	b->pktinfo = -1;
 	return b;
 }
 
@@ -27,7 +44,8 @@ rxbatch_free(struct rxbatch *b)
 {
 	if (b == NULL)
 		return;
-	free(b->data);
+	if (b->owns_data)
+		free(b->data);
 	free(b);
 }
 
@@ -35,32 +53,29 @@ rxbatch_free(struct rxbatch *b)
  * Receives what fd holds without waiting: the number of datagrams, or -1
  * with errno (EAGAIN when there was nothing). A pending socket error, such
  * as an ICMP refusal, comes back as -1 before any datagram behind it.
+ * pktinfo asks for the local address (wildcard listeners).
  */
 int
-rxbatch_recv(struct rxbatch *b, int fd, int flags)
+rxbatch_recv(struct rxbatch *b, int fd, int pktinfo)
 {
 	struct msghdr	*h;
-	int		 i;
+	int		 i, n;
 
-	for (i = 0; i < RXBATCH_MAX; i++) {
-		h = &b->msg[i].msg_hdr;
-		h->msg_iov = &b->iov[i];
-		h->msg_iovlen = 1;
-		h->msg_flags = 0;
-		if (flags & RXBATCH_NAMES) {
-			h->msg_name = &b->name[i];
-			h->msg_namelen = sizeof(b->name[i]);
-		} else {
-			h->msg_name = NULL;
-			h->msg_namelen = 0;
-		}
-		if (flags & RXBATCH_PKTINFO) {
-			h->msg_control = &b->ctl[i];
-			h->msg_controllen = sizeof(b->ctl[i]);
-		} else {
-			h->msg_control = NULL;
-			h->msg_controllen = 0;
-		}
+	/*
+	 * The kernel rewrote the lengths of the headers it filled last; a
+	 * change of mode touches them all.
+	 */
+	if (pktinfo != b->pktinfo) {
+		b->pktinfo = pktinfo;
+		b->last = RXBATCH_MAX;
 	}
-	return recvmmsg(fd, b->msg, RXBATCH_MAX, MSG_DONTWAIT, NULL);
+	for (i = 0; i < b->last; i++) {
+		h = &b->msg[i].msg_hdr;
+		if (b->flags & RXBATCH_NAMES)
+			h->msg_namelen = sizeof(b->name[i]);
+		h->msg_controllen = pktinfo ? sizeof(b->ctl[i]) : 0;
+	}
+	n = recvmmsg(fd, b->msg, RXBATCH_MAX, MSG_DONTWAIT, NULL);
+	b->last = n > 0 ? n : 0;
+	return n;
 }

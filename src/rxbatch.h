@@ -35,10 +35,14 @@ struct rxbatch {
 	struct iovec		 iov[RXBATCH_MAX];
 	union rxbatch_name	 name[RXBATCH_MAX];
 	union rxbatch_ctl	 ctl[RXBATCH_MAX];
+	int			 flags;	/* RXBATCH_NAMES, RXBATCH_PKTINFO */
+	int			 last;	/* headers the last receive filled */
+	int			 pktinfo; /* mode of the last receive */
 	unsigned char		*data;	/* RXBATCH_MAX * RXBATCH_BUFSIZE */
+	int			 owns_data;
 };
 
-struct rxbatch	*rxbatch_new(void);
+struct rxbatch	*rxbatch_new(int, unsigned char *);
 void		 rxbatch_free(struct rxbatch *);
 int		 rxbatch_recv(struct rxbatch *, int, int);
 

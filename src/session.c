@@ -210,7 +210,7 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
 	struct route	*r = s->route;
-	struct rxbatch	*b = r->up->rx;
+	struct rxbatch	*b = r->up->rx_session;
 	uint64_t	 now = clock_ms();
 	int		 i, n;
 

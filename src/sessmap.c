@@ -1,6 +1,7 @@
 #include "autoconf.h"
 
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,9 +72,22 @@ sessmap_free(struct sessmap *map)
 	map->count = 0;
 }
 
+/*
+ * The common key, an IPv4 client on a specific listener, packs into eight
+ * bytes; hashing only those is a single SipHash round. Distinct keys stay
+ * distinct: the full key is compared on lookup.
+ */
 uint64_t
 sessmap_hash(const struct sessmap *map, const struct sess_key *key)
 {
+	uint64_t	packed;
+	uint32_t	a4;
+
+	if (key->client.family == AF_INET && key->local.family == 0) {
+		memcpy(&a4, key->client.addr, sizeof(a4));
+		packed = (uint64_t)key->client.port << 32 | a4;
+		return sessmap_siphash(map->seed, &packed, sizeof(packed));
+	}
 	return sessmap_siphash(map->seed, key, sizeof(*key));
 }
 

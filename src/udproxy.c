@@ -27,7 +27,8 @@ udproxy_new(void)
 	size_t		 i;
 
 	up = xcalloc(1, sizeof(*up));
-	up->rx = rxbatch_new();
+	up->rx_listener = rxbatch_new(RXBATCH_NAMES | RXBATCH_PKTINFO, NULL);
+	up->rx_session = rxbatch_new(0, up->rx_listener->data);
 	event_set_log_callback(log_libevent_cb);
 	if ((up->base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
@@ -201,6 +202,7 @@ udproxy_free(struct udproxy *up)
 	event_free(up->ev_reload);
 	conf_free(up->conf);
 	event_base_free(up->base);
-	rxbatch_free(up->rx);
+	rxbatch_free(up->rx_session);
+	rxbatch_free(up->rx_listener);
 	free(up);
 }

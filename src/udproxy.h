@@ -30,7 +30,8 @@ struct udproxy {
 	uint64_t		 reloads;
 	uint64_t		 reload_failures;
 	int			 privileges_dropped;
-	struct rxbatch		*rx;		/* receive buffers */
+	struct rxbatch		*rx_listener;	/* receive buffers, */
+	struct rxbatch		*rx_session;	/* sharing their data */
 };
 
 struct udproxy	*udproxy_new(void);
