@@ -489,6 +489,40 @@ send_from_check(int u, const char *dst, uint16_t port)
 }
 
 /*
+ * A flood of new clients at the session limit is counted one by one but
+ * logged at most once a second: a flood must not fill the disk.
+ */
+START_TEST(drop_logging_rate_limited)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 c, f, i, lines;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; max_sessions = 1; } );\n", lp,
+	    m->port);
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "in", buf, sizeof(buf), 2000), 0);
+	for (i = 0; i < 300; i++) {
+		f = client_open(AF_INET, lp);
+		ck_assert_int_eq(send(f, "%n%s\x1b[2J", 9, 0), 9);
+		close(f);
+	}
+	ck_assert_int_eq(client_rt_str(c, "still", buf, sizeof(buf), 2000),
+	    0);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_session_limit"), 300);
+	lines = daemon_log_count(d, "session limit (1) reached");
+	ck_assert_int_ge(lines, 1);
+	ck_assert_int_le(lines, 3);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
  * On 0.0.0.0 the reply must leave from the address the client sent to:
  * connected clients accept nothing else. One client reaching two local
  * addresses holds two sessions.
@@ -643,6 +677,7 @@ main(void)
 	tcase_add_test(tc, stale_refusal_retried);
 	tcase_add_test(tc, oversize_dropped);
 	tcase_add_test(tc, session_limit);
+	tcase_add_test(tc, drop_logging_rate_limited);
 	tcase_add_test(tc, wildcard_listener);
 	tcase_add_test(tc, foreign_reply_ignored);
 	tcase_add_test(tc, multiple_replies);
