@@ -460,6 +460,8 @@ END_TEST
 START_TEST(hundred_reloads)
 {
 	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	struct mock	*mb = mock_start(h_localhost_family(), 0, MOCK_ECHO,
+			    NULL);
 	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
 	struct daemon	*d;
 	char		 buf[64];
@@ -477,7 +479,7 @@ START_TEST(hundred_reloads)
 			writeconf("log_level = \"notice\";\nroutes = (\n"
 			    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
 			    "  { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = \"localhost:%u\"; }\n"
-			    ");\n", pa, m->port, pb, m->port);
+			    ");\n", pa, m->port, pb, mb->port);
 		else
 			writeconf("log_level = \"info\";\nroutes = ( { name = \"a\"; "
 			    "listen = \"127.0.0.1:%u\"; upstream = "
@@ -497,6 +499,7 @@ START_TEST(hundred_reloads)
 	close(cb);
 	stop(d);
 	mock_stop(m);
+	mock_stop(mb);
 }
 END_TEST
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -273,6 +274,46 @@ mock_serve(int fd, enum mock_mode mode, const char *tag)
 			break;
 		}
 	}
+}
+
+/* AF_INET6 when ::1 can be bound here, else AF_INET (said once). */
+int
+h_family6(void)
+{
+	static int		 family;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd;
+
+	if (family != 0)
+		return family;
+	len = h_loopback(AF_INET6, 0, &ss);
+	family = AF_INET;
+	if ((fd = socket(AF_INET6, SOCK_DGRAM, 0)) != -1) {
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+			family = AF_INET6;
+		close(fd);
+	}
+	if (family != AF_INET6)
+		fprintf(stderr, "note: no IPv6 loopback here; the IPv6 cases "
+		    "run on IPv4\n");
+	return family;
+}
+
+/* The family of the address "localhost" resolves to first. */
+int
+h_localhost_family(void)
+{
+	struct addrinfo	 hints, *res;
+	int		 family = AF_INET;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo("localhost", NULL, &hints, &res) == 0) {
+		family = res->ai_family;
+		freeaddrinfo(res);
+	}
+	return family;
 }
 
 struct mock *

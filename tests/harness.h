@@ -43,6 +43,8 @@ void		 h_write_file(const char *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 uint16_t	 h_free_port(int family);
 void		 h_sleep_ms(int);
+int		 h_family6(void);
+int		 h_localhost_family(void);
 
 /* Mock upstreams bound to 127.0.0.1 or ::1; port 0 lets the kernel pick. */
 struct mock	*mock_start(int family, uint16_t port, enum mock_mode,
