@@ -157,6 +157,8 @@ main(int argc, char *argv[])
 		daemon_notify(notify, NULL);
 
 	rc = udproxy_run(up);
+	/* Freeing the signal events restores the default (fatal) actions. */
+	main_block_signals();
 	log_notice("shutting down");
 	udproxy_free(up);
 	pidfile_remove(pf);

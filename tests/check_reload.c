@@ -453,6 +453,35 @@ START_TEST(sighup_storm)
 }
 END_TEST
 
+/* SIGTERM in the middle of a SIGHUP burst still ends cleanly, at once. */
+START_TEST(sigterm_during_sighup_burst)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	int		 i;
+
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	d = start();
+	for (i = 0; i < 50; i++) {
+		daemon_signal(d, SIGHUP);
+		if (i == 25)
+			daemon_signal(d, SIGTERM);
+	}
+	/* HUPs keep coming while it shuts down: none may kill it. */
+	for (i = 0; i < 30000 && kill(d->pid, 0) == 0 &&
+	    daemon_wait_exit(d, 0) == -1; i++) {
+		daemon_signal(d, SIGHUP);
+		usleep(100);
+	}
+	ck_assert_int_eq(daemon_wait_exit(d, 3000), 0);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
 /*
  * A hundred reloads alternating two files, with live sessions: under
  * valgrind (make check-valgrind) this is the leak test for reloads.
@@ -578,6 +607,7 @@ main(void)
 	tcase_add_test(tc, swapped_listeners);
 	tcase_add_test(tc, rename_and_retune);
 	tcase_add_test(tc, sighup_storm);
+	tcase_add_test(tc, sigterm_during_sighup_burst);
 	tcase_add_test(tc, hundred_reloads);
 	tcase_add_test(tc, sighup_during_startup);
 	suite_add_tcase(s, tc);
