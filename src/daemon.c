@@ -85,10 +85,11 @@ pidfile_remove(struct pidfile *pf)
 /*
  * Forks. The parent waits for the child's verdict on a pipe and exits with
  * it: 0 once the child reports that it serves, 1 with the child's message
- * on stderr otherwise. The child gets the pipe's write end.
+ * on stderr otherwise. The child gets the pipe's write end. The parent
+ * lets go of its copy of the pidfile (the child keeps the lock).
  */
 int
-daemon_detach(void)
+daemon_detach(struct pidfile *pf)
 {
 	char	 msg[1024];
 	ssize_t	 n;
@@ -110,6 +111,12 @@ daemon_detach(void)
 		return fds[1];
 	}
 	close(fds[1]);
+	/* The lock lives on in the child's copy of the descriptor. */
+	if (pf != NULL) {
+		close(pf->fd);
+		free(pf->path);
+		free(pf);
+	}
 	while (len < sizeof(msg) - 1 &&
 	    (n = read(fds[0], msg + len, sizeof(msg) - 1 - len)) != 0) {
 		if (n == -1) {

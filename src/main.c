@@ -144,7 +144,7 @@ main(int argc, char *argv[])
 		up->privileges_dropped = 1;
 	}
 	if (!foreground) {
-		if ((notify = daemon_detach()) == -1)
+		if ((notify = daemon_detach(pf)) == -1)
 			main_fail(-1, pf, "cannot become a daemon");
 		if (event_reinit(up->base) == -1)
 			main_fail(notify, pf, "cannot reinitialise libevent");
