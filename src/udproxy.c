@@ -95,6 +95,8 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *err,
 		conf_free(conf);
 		return -1;
 	}
+	/* What the commit logs is logged at the level the new file asks for. */
+	log_setlevel(conf->log_level);
 	reload_commit(plan, up, &sum);
 	reload_plan_free(plan);
 	if (up->conf != NULL) {
@@ -109,7 +111,6 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *err,
 	}
 	conf_free(up->conf);
 	up->conf = conf;
-	log_setlevel(conf->log_level);
 	udproxy_set_limits(up, conf);
 	return 0;
 }
