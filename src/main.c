@@ -32,25 +32,6 @@ usage(FILE *f)
 	    "  -V          show the version\n", UDPROXY_CONF);
 }
 
-/*
- * SIGHUP's default action kills: a reload sent by a script right after
- * start must wait until the signal events exist (udproxy_run unblocks).
- */
-static void
-main_block_signals(void)
-{
-	sigset_t	set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-/* A failed start leaves nothing behind, not even the pidfile. */
 static void
 main_fail(int notify, struct pidfile *pf, const char *msg)
 {
@@ -72,7 +53,8 @@ main(int argc, char *argv[])
 	char		 abspath[PATH_MAX], err[CONF_ERRLEN];
 	int		 ch, foreground = 0, test = 0, notify = -1, rc;
 
-	main_block_signals();
+	udproxy_mask_signals(SIG_BLOCK);
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "c:fhp:tV")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -158,7 +140,7 @@ main(int argc, char *argv[])
 
 	rc = udproxy_run(up);
 	/* Freeing the signal events restores the default (fatal) actions. */
-	main_block_signals();
+	udproxy_mask_signals(SIG_BLOCK);
 	log_notice("shutting down");
 	udproxy_free(up);
 	pidfile_remove(pf);

@@ -173,18 +173,27 @@ udproxy_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * Blocks (SIG_BLOCK) or unblocks (SIG_UNBLOCK) the signals the daemon
+ * handles. main() blocks them before their events exist, so a SIGHUP
+ * sent right after start waits instead of killing the process.
+ */
+void
+udproxy_mask_signals(int how)
+{
+	sigset_t	set;
+	size_t		i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(udproxy_signals) / sizeof(int); i++)
+		sigaddset(&set, udproxy_signals[i]);
+	sigprocmask(how, &set, NULL);
+}
+
 int
 udproxy_run(struct udproxy *up)
 {
-	sigset_t	set;
-
-	/* main() blocked these until their events existed. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	udproxy_mask_signals(SIG_UNBLOCK);
 	return event_base_dispatch(up->base) == -1 ? -1 : 0;
 }
 

@@ -41,5 +41,6 @@ void		 udproxy_reload(struct udproxy *);
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);
 size_t		 udproxy_fd_budget(size_t);
+void		 udproxy_mask_signals(int);
 
 #endif

@@ -304,23 +304,6 @@ kill_daemon(pid_t pid)
 	}
 }
 
-static int
-port_bindable(uint16_t port)
-{
-	struct sockaddr_in	sin;
-	int			fd, ok;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
-		return 0;
-	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
-}
-
 /* Echo round trip through the proxy on 127.0.0.1:port. */
 static int
 rt_ok(uint16_t port, const char *msg)
@@ -546,7 +529,7 @@ START_TEST(second_instance)
 	ck_assert_int_eq(pidfile_pid(pidf), pid);
 	ck_assert_int_eq(udproxy_children(0), 1);
 	ck_assert(rt_ok(p1, "still here"));
-	ck_assert(port_bindable(p2));
+	ck_assert(h_port_bindable(p2));
 
 	kill_daemon(pid);
 	mock_stop(m);
@@ -576,7 +559,7 @@ START_TEST(sigterm_removes_pidfile)
 	    (int)pid);
 	ck_assert_msg(access(pidf, F_OK) == -1 && errno == ENOENT,
 	    "pidfile %s still there after exit", pidf);
-	ck_assert(port_bindable(port));
+	ck_assert(h_port_bindable(port));
 
 	mock_stop(m);
 	rmtree(dir);
@@ -649,7 +632,7 @@ START_TEST(fail_bad_config)
 	ck_assert_msg(strstr(r.err, want) != NULL, "stderr: %s", r.err);
 	ck_assert_int_eq(udproxy_children(0), 0);
 	ck_assert_msg(pidfile_pid(pidf) == -1, "pidfile left behind");
-	ck_assert(port_bindable(port));
+	ck_assert(h_port_bindable(port));
 	rmtree(dir);
 }
 END_TEST
@@ -704,7 +687,7 @@ START_TEST(fail_no_such_user)
 	ck_assert_int_eq(udproxy_children(0), 0);
 	ck_assert_msg(pidfile_pid(pidf) == -1,
 	    "failed start left pidfile %s behind", pidf);
-	ck_assert(port_bindable(port));
+	ck_assert(h_port_bindable(port));
 	rmtree(dir);
 }
 END_TEST
@@ -731,7 +714,7 @@ START_TEST(cli_test_config)
 	run(&r, dir, NULL, "-t", "-c", good, "-p", pidf, (char *)NULL);
 	ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
 	/* -t neither binds, nor writes a pidfile, nor stays. */
-	ck_assert(port_bindable(port));
+	ck_assert(h_port_bindable(port));
 	ck_assert_int_eq(pidfile_pid(pidf), -1);
 	ck_assert_int_eq(udproxy_children(0), 0);
 
@@ -883,7 +866,7 @@ START_TEST(privilege_drop)
 
 	/* A reload binds a port below 1024 with the capability kept. */
 	for (u = 900; u < 1000 && priv == 0; u++)
-		if (port_bindable(u))
+		if (h_port_bindable(u))
 			priv = u;
 	ck_assert_msg(priv != 0, "no free port in 900..999");
 	h_write_file(conf, "%s"

@@ -71,22 +71,6 @@ rt_port(int fd, const char *msg, const char *tag)
 	return port;
 }
 
-static int
-port_bindable(uint16_t port)
-{
-	struct sockaddr_in	sin;
-	int			fd, ok;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
-}
-
 #define NCLIENTS	20
 #define NRELOADS	5
 
@@ -178,7 +162,7 @@ START_TEST(add_and_remove_routes)
 	cb = client_open(AF_INET, pb);
 	before = rt_port(ca, "a1", "u");
 	rt_port(cb, "b1", "u");
-	ck_assert(!port_bindable(pb));
+	ck_assert(!h_port_bindable(pb));
 
 	writeconf("routes = (\n"
 	    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
@@ -190,7 +174,7 @@ START_TEST(add_and_remove_routes)
 	ck_assert_int_eq(daemon_log_count(d, "route b: removed, 1 sessions "
 	    "closed"), 1);
 	/* The removed route's port is free at once. */
-	ck_assert(port_bindable(pb));
+	ck_assert(h_port_bindable(pb));
 	ck_assert_int_eq(client_rt_str(cb, "b2", buf, sizeof(buf), 300), -1);
 	/* The kept route did not notice; the new one forwards. */
 	ck_assert_uint_eq(rt_port(ca, "a2", "u"), before);
@@ -230,7 +214,7 @@ START_TEST(broken_file_keeps_old_config)
 	snprintf(want, sizeof(want), "reload failed: %s:3: syntax error",
 	    conf);
 	ck_assert_int_eq(daemon_log_count(d, want), 1);
-	ck_assert(port_bindable(pn));
+	ck_assert(h_port_bindable(pn));
 	ck_assert_uint_eq(rt_port(ca, "y", "u"), before);
 
 	/* A semantic error names its line too. */
@@ -302,7 +286,7 @@ START_TEST(taken_port_refuses_reload)
 	    ptaken);
 	ck_assert_int_eq(daemon_log_count(d, want), 1);
 	/* Nothing of the failed attempt stays open. */
-	ck_assert(port_bindable(pfree));
+	ck_assert(h_port_bindable(pfree));
 	ck_assert_int_eq(client_rt_str(ca, "2", buf, sizeof(buf), 2000), 0);
 	ck_assert_str_eq(buf, "2");
 	close(hold);

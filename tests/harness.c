@@ -226,6 +226,21 @@ h_free_port(int family)
 	return port;
 }
 
+/* Whether 127.0.0.1:port is free: nobody, the daemon included, holds it. */
+int
+h_port_bindable(uint16_t port)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = h_loopback(AF_INET, port, &ss);
+	int			fd, ok;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		return 0;
+	ok = bind(fd, (struct sockaddr *)&ss, len) == 0;
+	close(fd);
+	return ok;
+}
+
 static void
 mock_serve(int fd, enum mock_mode mode, const char *tag)
 {

@@ -42,6 +42,7 @@ const char	*h_tmpdir(void);
 void		 h_write_file(const char *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 uint16_t	 h_free_port(int family);
+int		 h_port_bindable(uint16_t);
 void		 h_sleep_ms(int);
 int		 h_family6(void);
 int		 h_localhost_family(void);
