@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,14 +262,26 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 	return 0;
 }
 
+static int
+conf_key_wild(const struct addr_key *k)
+{
+	static const uint8_t	zero[16];
+
+	return memcmp(k->addr, zero, sizeof(zero)) == 0;
+}
+
 /* Two listeners that the kernel would refuse to bind side by side. */
 static int
 conf_listen_conflict(const struct addr *a, const struct addr *b)
 {
-	if (a->ss.ss_family != b->ss.ss_family ||
-	    addr_port(a) != addr_port(b))
+	struct addr_key	ka, kb;
+
+	addr_key_make(&ka, (const struct sockaddr *)&a->ss);
+	addr_key_make(&kb, (const struct sockaddr *)&b->ss);
+	if (ka.family != kb.family || ka.port != kb.port)
 		return 0;
-	return addr_equal(a, b) || addr_is_wildcard(a) || addr_is_wildcard(b);
+	return addr_key_equal(&ka, &kb) || conf_key_wild(&ka) ||
+	    conf_key_wild(&kb);
 }
 
 /* An upstream that would deliver datagrams back into one of our listeners. */
@@ -286,39 +299,187 @@ conf_is_loop(const struct addr *upstream, const struct addr *listen)
 	    ku.family == kl.family && ku.port == kl.port;
 }
 
+/* The first conflict of route i, in file order, as a message; -1 if none. */
+static int
+conf_check_route(struct conf_ctx *ctx, struct conf *conf,
+    config_setting_t *list, size_t i)
+{
+	struct route_conf	*a = &conf->routes[i], *b;
+	size_t			 j;
+
+	for (j = 0; j < i; j++) {
+		b = &conf->routes[j];
+		if (strcmp(a->name, b->name) == 0)
+			return conf_fail(ctx, config_setting_get_elem(list,
+			    (unsigned int)i), "duplicate route name '%s' "
+			    "(first at line %d)", a->name, b->line);
+		if (conf_listen_conflict(&a->listen, &b->listen))
+			return conf_fail(ctx, config_setting_get_elem(list,
+			    (unsigned int)i), "route '%s': listen %s conflicts "
+			    "with route '%s' (line %d)", a->name, a->listen_str,
+			    b->name, b->line);
+	}
+	for (j = 0; j < conf->nroutes; j++) {
+		b = &conf->routes[j];
+		if (conf_is_loop(&a->upstream, &b->listen))
+			return conf_fail(ctx, config_setting_get_elem(list,
+			    (unsigned int)i), "route '%s': upstream %s is "
+			    "udproxy's own listener (route '%s'): a forwarding "
+			    "loop", a->name, a->upstream_str, b->name);
+	}
+	return 0;
+}
+
+/* Sorting helpers: route indexes ordered by name or by listen key. */
+struct conf_sort {
+	const struct conf	*conf;
+	struct addr_key		*key;
+};
+
+static int
+conf_cmp_key(const struct addr_key *a, size_t ia, const struct addr_key *b,
+    size_t ib)
+{
+	int	c = memcmp(a, b, sizeof(*a));
+
+	return c != 0 ? c : (ia > ib) - (ia < ib);
+}
+
+static int
+conf_qsort_name(const void *x, const void *y, void *arg)
+{
+	const struct conf_sort	*cs = arg;
+	size_t			 a = *(const size_t *)x, b = *(const size_t *)y;
+	int			 c;
+
+	c = strcmp(cs->conf->routes[a].name, cs->conf->routes[b].name);
+	return c != 0 ? c : (a > b) - (a < b);
+}
+
+static int
+conf_qsort_key(const void *x, const void *y, void *arg)
+{
+	const struct conf_sort	*cs = arg;
+	size_t			 a = *(const size_t *)x, b = *(const size_t *)y;
+
+	return conf_cmp_key(&cs->key[a], a, &cs->key[b], b);
+}
+
+/* Whether key[sorted[0..n-1]], sorted by key, holds k. */
+static int
+conf_key_find(const struct addr_key *key, const size_t *sorted, size_t n,
+    const struct addr_key *k)
+{
+	size_t	lo = 0, hi = n, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(&key[sorted != NULL ? sorted[mid] : mid], k,
+		    sizeof(*k));
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/*
+ * Duplicate names, clashing listeners and forwarding loops. Sorting finds
+ * the first route in file order that has a problem in O(n log n), so
+ * thousands of routes load quickly; that route's problem is then worded
+ * by conf_check_route.
+ */
 static int
 conf_check_routes(struct conf_ctx *ctx, struct conf *conf,
     config_setting_t *list)
 {
-	struct route_conf	*a, *b;
-	size_t			 i, j;
+	struct conf_sort	 cs;
+	struct addr_key		*key, *wild, k;
+	size_t			*byname, *bykey, n = conf->nroutes, first = n;
+	size_t			 i, j, g, gmin, wmin, idx, nwild = 0;
+	int			 rc = 0;
 
-	for (i = 0; i < conf->nroutes; i++) {
-		a = &conf->routes[i];
-		for (j = 0; j < i; j++) {
-			b = &conf->routes[j];
-			if (strcmp(a->name, b->name) == 0)
-				return conf_fail(ctx, config_setting_get_elem(
-				    list, (unsigned int)i), "duplicate route "
-				    "name '%s' (first at line %d)", a->name,
-				    b->line);
-			if (conf_listen_conflict(&a->listen, &b->listen))
-				return conf_fail(ctx, config_setting_get_elem(
-				    list, (unsigned int)i), "route '%s': listen "
-				    "%s conflicts with route '%s' (line %d)",
-				    a->name, a->listen_str, b->name, b->line);
+	key = xcalloc(n, sizeof(*key));
+	wild = xcalloc(n, sizeof(*wild));
+	byname = xcalloc(n, sizeof(*byname));
+	bykey = xcalloc(n, sizeof(*bykey));
+	for (i = 0; i < n; i++) {
+		addr_key_make(&key[i],
+		    (const struct sockaddr *)&conf->routes[i].listen.ss);
+		byname[i] = bykey[i] = i;
+	}
+	cs.conf = conf;
+	cs.key = key;
+	qsort_r(byname, n, sizeof(*byname), conf_qsort_name, &cs);
+	qsort_r(bykey, n, sizeof(*bykey), conf_qsort_key, &cs);
+
+	/* A repeated name: every copy but the first is in conflict. */
+	for (i = 1; i < n; i++)
+		if (strcmp(conf->routes[byname[i]].name,
+		    conf->routes[byname[i - 1]].name) == 0 && byname[i] < first)
+			first = byname[i];
+
+	/* Listeners: groups of one family and port, in key order. */
+	for (g = 0; g < n; g = j) {
+		gmin = wmin = SIZE_MAX;
+		for (j = g; j < n && key[bykey[j]].family == key[bykey[g]].family &&
+		    key[bykey[j]].port == key[bykey[g]].port; j++) {
+			idx = bykey[j];
+			gmin = idx < gmin ? idx : gmin;
+			if (conf_key_wild(&key[idx]) && idx < wmin)
+				wmin = idx;
 		}
-		for (j = 0; j < conf->nroutes; j++) {
-			b = &conf->routes[j];
-			if (conf_is_loop(&a->upstream, &b->listen))
-				return conf_fail(ctx, config_setting_get_elem(
-				    list, (unsigned int)i), "route '%s': "
-				    "upstream %s is udproxy's own listener "
-				    "(route '%s'): a forwarding loop", a->name,
-				    a->upstream_str, b->name);
+		for (i = g; i < j; i++) {
+			idx = bykey[i];
+			/* Same key as an earlier route, or a wildcard clash. */
+			if ((i > g && memcmp(&key[bykey[i - 1]], &key[idx],
+			    sizeof(*key)) == 0) || (wmin < idx) ||
+			    (conf_key_wild(&key[idx]) && gmin < idx))
+				first = idx < first ? idx : first;
 		}
 	}
-	return 0;
+
+	/*
+	 * Loops: an upstream equal to a listener, or a loopback upstream on
+	 * the family and port of a wildcard listener (kept in wild[], sorted,
+	 * with only family and port).
+	 */
+	for (i = 0; i < n; i++) {
+		if (!conf_key_wild(&key[bykey[i]]))
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.family = key[bykey[i]].family;
+		k.port = key[bykey[i]].port;
+		if (nwild == 0 || memcmp(&wild[nwild - 1], &k, sizeof(k)) != 0)
+			wild[nwild++] = k;
+	}
+	for (i = 0; i < n && i < first; i++) {
+		addr_key_make(&k,
+		    (const struct sockaddr *)&conf->routes[i].upstream.ss);
+		if (conf_key_find(key, bykey, n, &k)) {
+			first = i;
+			break;
+		}
+		if (!addr_is_loopback(&conf->routes[i].upstream))
+			continue;
+		k.scope = 0;
+		memset(k.addr, 0, sizeof(k.addr));
+		if (conf_key_find(wild, NULL, nwild, &k)) {
+			first = i;
+			break;
+		}
+	}
+	if (first < n)
+		rc = conf_check_route(ctx, conf, list, first);
+	free(wild);
+	free(key);
+	free(byname);
+	free(bykey);
+	return rc;
 }
 
 static int

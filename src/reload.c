@@ -20,16 +20,31 @@ reload_same_tunables(const struct route_conf *a, const struct route_conf *b)
 	    a->max_datagram == b->max_datagram && a->rcvbuf == b->rcvbuf;
 }
 
+/* An old route's listen key and index, sorted for binary search. */
+struct reload_key {
+	struct addr_key	key;
+	size_t		index;
+};
+
+static int
+reload_key_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct reload_key *)a)->key,
+	    &((const struct reload_key *)b)->key, sizeof(struct addr_key));
+}
+
 /*
  * Matches every route of the new configuration to the running route with
  * the same listen address, if any: a listener follows its address, so a
  * renamed route keeps its socket and its sessions. oconf may be NULL (the
- * first load). Pure.
+ * first load). Listen addresses are unique in a valid configuration, so
+ * a sorted table finds each match in O(log n). Pure.
  */
 struct reload_plan *
 reload_plan(const struct conf *oconf, const struct conf *nconf)
 {
 	struct reload_plan		*p;
+	struct reload_key		*keys, want, *hit;
 	const struct route_conf		*n, *o;
 	size_t				 i, j, nold;
 
@@ -42,26 +57,33 @@ reload_plan(const struct conf *oconf, const struct conf *nconf)
 	p->old = xcalloc(p->nnew, sizeof(*p->old));
 	p->listener = xcalloc(p->nnew, sizeof(*p->listener));
 	p->removed = xcalloc(nold, sizeof(*p->removed));
-	for (j = 0; j < nold; j++)
+	keys = xcalloc(nold, sizeof(*keys));
+	for (j = 0; j < nold; j++) {
 		p->removed[j] = 1;
+		addr_key_make(&keys[j].key,
+		    (const struct sockaddr *)&oconf->routes[j].listen.ss);
+		keys[j].index = j;
+	}
+	qsort(keys, nold, sizeof(*keys), reload_key_cmp);
 	for (i = 0; i < p->nnew; i++) {
 		n = &nconf->routes[i];
 		p->action[i] = RELOAD_ADD;
-		for (j = 0; j < nold; j++) {
-			o = &oconf->routes[j];
-			if (!p->removed[j] || !addr_equal(&n->listen, &o->listen))
-				continue;
-			p->removed[j] = 0;
-			p->old[i] = j;
-			if (!conf_route_same_upstream(n, o))
-				p->action[i] = RELOAD_REPOINT;
-			else if (!reload_same_tunables(n, o))
-				p->action[i] = RELOAD_UPDATE;
-			else
-				p->action[i] = RELOAD_KEEP;
-			break;
-		}
+		addr_key_make(&want.key, (const struct sockaddr *)&n->listen.ss);
+		hit = bsearch(&want, keys, nold, sizeof(*keys), reload_key_cmp);
+		if (hit == NULL || !p->removed[hit->index])
+			continue;
+		j = hit->index;
+		o = &oconf->routes[j];
+		p->removed[j] = 0;
+		p->old[i] = j;
+		if (!conf_route_same_upstream(n, o))
+			p->action[i] = RELOAD_REPOINT;
+		else if (!reload_same_tunables(n, o))
+			p->action[i] = RELOAD_UPDATE;
+		else
+			p->action[i] = RELOAD_KEEP;
 	}
+	free(keys);
 	return p;
 }
 

@@ -1037,6 +1037,122 @@ START_TEST(test_short_errbuf)
 }
 END_TEST
 
+/*
+ * The route checks find the first bad route by sorting; here random
+ * tables of routes are checked against the plain pairwise rules, in file
+ * order, message for message.
+ */
+struct rand_addr {
+	const char	*text;
+	int		 family;	/* after folding v4-mapped */
+	const char	*host;		/* folded, for equality */
+	int		 port;
+	int		 wild;
+	int		 loopback;
+};
+
+static const struct rand_addr rand_listen[] = {
+	{ "127.0.0.1:5000", 4, "127.0.0.1", 5000, 0, 1 },
+	{ "127.0.0.2:5000", 4, "127.0.0.2", 5000, 0, 1 },
+	{ "0.0.0.0:5000", 4, "0.0.0.0", 5000, 1, 0 },
+	{ "127.0.0.1:5001", 4, "127.0.0.1", 5001, 0, 1 },
+	{ "0.0.0.0:5001", 4, "0.0.0.0", 5001, 1, 0 },
+	{ "[::1]:5000", 6, "::1", 5000, 0, 1 },
+	{ "[::]:5000", 6, "::", 5000, 1, 0 },
+	{ "[::1]:5001", 6, "::1", 5001, 0, 1 },
+};
+static const struct rand_addr rand_upstream[] = {
+	{ "127.0.0.1:5000", 4, "127.0.0.1", 5000, 0, 1 },
+	{ "127.0.0.3:5001", 4, "127.0.0.3", 5001, 0, 1 },
+	{ "[::ffff:127.0.0.1]:5000", 4, "127.0.0.1", 5000, 0, 1 },
+	{ "[::1]:5001", 6, "::1", 5001, 0, 1 },
+	{ "192.0.2.1:5000", 4, "192.0.2.1", 5000, 0, 0 },
+	{ "127.0.0.1:6000", 4, "127.0.0.1", 6000, 0, 1 },
+	{ "192.0.2.1:6000", 4, "192.0.2.1", 6000, 0, 0 },
+	{ "[2001:db8::1]:5000", 6, "2001:db8::1", 5000, 0, 0 },
+};
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int
+rand_same(const struct rand_addr *a, const struct rand_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	    strcmp(a->host, b->host) == 0;
+}
+
+START_TEST(test_route_checks_random)
+{
+	char				 text[4096], path[PATHLEN], want[1024];
+	char				 err[CONF_ERRLEN];
+	const struct rand_addr		*l[8], *u[8];
+	char				 names[8][4];
+	struct conf			*c;
+	unsigned int			 seed = 12345;
+	int				 round, n, i, j, off;
+
+	for (round = 0; round < 3000; round++) {
+		n = 1 + (int)(rand_r(&seed) % 7);
+		off = snprintf(text, sizeof(text), "routes = (\n");
+		for (i = 0; i < n; i++) {
+			snprintf(names[i], sizeof(names[i]), "r%u",
+			    rand_r(&seed) % 10);
+			l[i] = &rand_listen[rand_r(&seed) % NELEM(rand_listen)];
+			u[i] = &rand_upstream[rand_r(&seed) %
+			    NELEM(rand_upstream)];
+			off += snprintf(text + off, sizeof(text) - (size_t)off,
+			    "{ name = \"%s\"; listen = \"%s\"; upstream = "
+			    "\"%s\"; }%s\n", names[i], l[i]->text, u[i]->text,
+			    i + 1 < n ? "," : "");
+		}
+		snprintf(text + off, sizeof(text) - (size_t)off, ");\n");
+		write_file("rand.conf", text, path, sizeof(path));
+
+		/* The rules, pair by pair, in file order. */
+		want[0] = '\0';
+		for (i = 0; i < n && want[0] == '\0'; i++) {
+			for (j = 0; j < i && want[0] == '\0'; j++) {
+				if (strcmp(names[i], names[j]) == 0)
+					snprintf(want, sizeof(want), "%s:%d: "
+					    "duplicate route name '%s' (first "
+					    "at line %d)", path, i + 2,
+					    names[i], j + 2);
+				else if (l[i]->family == l[j]->family &&
+				    l[i]->port == l[j]->port &&
+				    (rand_same(l[i], l[j]) || l[i]->wild ||
+				    l[j]->wild))
+					snprintf(want, sizeof(want), "%s:%d: "
+					    "route '%s': listen %s conflicts "
+					    "with route '%s' (line %d)", path,
+					    i + 2, names[i], l[i]->text,
+					    names[j], j + 2);
+			}
+			for (j = 0; j < n && want[0] == '\0'; j++)
+				if (rand_same(u[i], l[j]) || (l[j]->wild &&
+				    u[i]->loopback &&
+				    u[i]->family == l[j]->family &&
+				    u[i]->port == l[j]->port))
+					snprintf(want, sizeof(want), "%s:%d: "
+					    "route '%s': upstream %s is "
+					    "udproxy's own listener (route "
+					    "'%s'): a forwarding loop", path,
+					    i + 2, names[i], u[i]->text,
+					    names[j]);
+		}
+		c = conf_load_file(path, err, sizeof(err));
+		if (want[0] == '\0') {
+			ck_assert_msg(c != NULL, "round %d: %s\n%s", round, err,
+			    text);
+			conf_free(c);
+		} else {
+			ck_assert_msg(c == NULL, "round %d: loaded, want %s\n%s",
+			    round, want, text);
+			ck_assert_msg(strcmp(err, want) == 0, "round %d: got "
+			    "%s\nwant %s\n%s", round, err, want, text);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -1062,6 +1178,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof(bad) /
 	    sizeof(bad[0])));
 	tcase_add_test(tc, test_loop_v4mapped_wildcard);
+	tcase_add_test(tc, test_route_checks_random);
 	tcase_add_test(tc, test_loop_hostname);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_directory);
