@@ -677,6 +677,109 @@ START_TEST(kernel_drops_counted)
 }
 END_TEST
 
+/* CPU ticks the process has used (utime + stime from /proc/PID/stat). */
+static long
+cpu_ticks(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut = 0, st = 0;
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields after the parenthesised command: state is field 3. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/*
+ * Sends that fail (ENOBUFS towards the upstream, EAGAIN towards the
+ * client, injected with LD_PRELOAD) drop the datagram and count it: no
+ * retry loop, no queue, no busy CPU, and the other routes never notice.
+ */
+START_TEST(send_errors_counted)
+{
+	const char	*shim = getenv("UDPROXY_SHIM");
+	struct mock	*bad = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	struct mock	*good = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pb = h_free_port(AF_INET), pg = h_free_port(AF_INET);
+	uint16_t	 pm = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64], env[32], want[128];
+	int		 cb, cg, cm, i, lines;
+	long		 t0, t1;
+	time_t		 start_s;
+
+	if (shim == NULL || access(shim, R_OK) == -1) {
+		fprintf(stderr, "send_errors_counted: no UDPROXY_SHIM, "
+		    "skipped\n");
+		mock_stop(bad);
+		mock_stop(good);
+		return;
+	}
+	setenv("LD_PRELOAD", shim, 1);
+	snprintf(env, sizeof(env), "%u", bad->port);
+	setenv("SHIM_UPSTREAM_PORT", env, 1);
+	snprintf(env, sizeof(env), "%u", pm);
+	setenv("SHIM_CLIENT_PORT", env, 1);
+	/* An ASan daemon must accept a library loaded before its runtime. */
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+	d = start("routes = (\n"
+	    "  { name = \"bad\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"good\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"mute\"; listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; }\n"
+	    ");\n", pb, bad->port, pg, good->port, pm, good->port);
+	unsetenv("LD_PRELOAD");
+	cb = client_open(AF_INET, pb);
+	cg = client_open(AF_INET, pg);
+	cm = client_open(AF_INET, pm);
+	start_s = time(NULL);
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(send(cb, "x", 1, 0), 1);
+		ck_assert_int_eq(send(cm, "y", 1, 0), 1);
+		if (i % 50 == 49)
+			ck_assert_int_eq(client_rt_str(cg, "ok", buf,
+			    sizeof(buf), 2000), 0);
+	}
+	ck_assert_int_eq(client_recv(cb, buf, sizeof(buf), 200), -1);
+	ck_assert_int_eq(client_recv(cm, buf, sizeof(buf), 10), -1);
+	ck_assert_int_eq(daemon_stat(d, "bad", "drop_upstream_send"), 200);
+	ck_assert_int_eq(daemon_stat(d, "bad", "rx_datagrams"), 0);
+	ck_assert_int_eq(daemon_stat(d, "mute", "rx_datagrams"), 200);
+	ck_assert_int_eq(daemon_stat(d, "mute", "drop_client_send"), 200);
+	ck_assert_int_eq(daemon_stat(d, "mute", "tx_datagrams"), 0);
+	ck_assert_int_eq(daemon_stat(d, "good", "tx_datagrams"), 4);
+	snprintf(want, sizeof(want), "route bad: send to upstream "
+	    "127.0.0.1:%u: No buffer space available", bad->port);
+	lines = daemon_log_count(d, want);
+	ck_assert_int_ge(lines, 1);
+	ck_assert_int_le(lines, 2 + (int)(time(NULL) - start_s));
+	/* Idle afterwards: nothing keeps retrying. */
+	t0 = cpu_ticks(d->pid);
+	h_sleep_ms(1000);
+	t1 = cpu_ticks(d->pid);
+	ck_assert_int_ge(t0, 0);
+	ck_assert_msg(t1 - t0 <= 10, "%ld CPU ticks in an idle second",
+	    t1 - t0);
+	unsetenv("SHIM_UPSTREAM_PORT");
+	unsetenv("SHIM_CLIENT_PORT");
+	close(cb);
+	close(cg);
+	close(cm);
+	stop(d);
+	mock_stop(bad);
+	mock_stop(good);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -700,6 +803,7 @@ main(void)
 	tcase_add_test(tc, foreign_reply_ignored);
 	tcase_add_test(tc, multiple_replies);
 	tcase_add_test(tc, kernel_drops_counted);
+	tcase_add_test(tc, send_errors_counted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

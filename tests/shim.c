@@ -1,0 +1,90 @@
+/*
+ * LD_PRELOAD fault injection for the integration tests. The daemon's
+ * sends fail, as a full socket buffer or a congested host makes them
+ * fail, when the environment asks:
+ *   SHIM_UPSTREAM_PORT=P  send(2) on a socket connected to port P fails
+ *   SHIM_CLIENT_PORT=P    sendto(2)/sendmsg(2) from local port P fails
+ *   SHIM_ERRNO=N          with errno N (default ENOBUFS)
+ * Everything else passes through to libc.
+ */
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+
+static int
+shim_port(int fd, int peer)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	int			rc;
+
+	rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) :
+	    getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (rc == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+static int
+shim_fails(int fd, const char *var, int peer)
+{
+	const char	*want = getenv(var), *e;
+	int		 saved = errno;
+
+	if (want == NULL || shim_port(fd, peer) != atoi(want)) {
+		errno = saved;
+		return 0;
+	}
+	e = getenv("SHIM_ERRNO");
+	errno = e != NULL ? atoi(e) : ENOBUFS;
+	return 1;
+}
+
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+	static ssize_t	(*real)(int, const void *, size_t, int);
+
+	if (shim_fails(fd, "SHIM_UPSTREAM_PORT", 1))
+		return -1;
+	if (real == NULL)
+		real = (ssize_t (*)(int, const void *, size_t, int))
+		    dlsym(RTLD_NEXT, "send");
+	return real(fd, buf, len, flags);
+}
+
+ssize_t
+sendto(int fd, const void *buf, size_t len, int flags,
+    const struct sockaddr *to, socklen_t tolen)
+{
+	static ssize_t	(*real)(int, const void *, size_t, int,
+			    const struct sockaddr *, socklen_t);
+
+	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0))
+		return -1;
+	if (real == NULL)
+		real = (ssize_t (*)(int, const void *, size_t, int,
+		    const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT,
+		    "sendto");
+	return real(fd, buf, len, flags, to, tolen);
+}
+
+ssize_t
+sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	static ssize_t	(*real)(int, const struct msghdr *, int);
+
+	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0))
+		return -1;
+	if (real == NULL)
+		real = (ssize_t (*)(int, const struct msghdr *, int))
+		    dlsym(RTLD_NEXT, "sendmsg");
+	return real(fd, msg, flags);
+}
