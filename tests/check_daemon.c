@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -496,6 +497,86 @@ START_TEST(daemonize)
 	}
 	ck_assert_int_eq(udproxy_children(0), 1);
 
+	kill_daemon(pid);
+	mock_stop(m);
+	rmtree(dir);
+}
+END_TEST
+
+static void
+devlog_remove(void)
+{
+	unlink("/dev/log");
+}
+
+/*
+ * Daemonized, udproxy logs to syslog: facility daemon, ident udproxy with
+ * its pid, and nothing on the launcher's terminal. The test plays syslogd
+ * by binding /dev/log itself, so it runs only as root where no syslog
+ * daemon owns that socket.
+ */
+START_TEST(syslog_when_daemonized)
+{
+	struct mock		*m;
+	struct sockaddr_un	 sun;
+	struct pollfd		 pfd;
+	uint16_t		 port = h_free_port(AF_INET);
+	char			 dbuf[64], conf[256], pidf[256], msg[1024];
+	char			 want[128];
+	const char		*dir;
+	struct run		 r;
+	int			 fd, got_route = 0, got_start = 0, i;
+	ssize_t			 n;
+	pid_t			 pid;
+
+	if (geteuid() != 0 || access("/dev/log", F_OK) == 0) {
+		fprintf(stderr, "syslog_when_daemonized: needs root and no "
+		    "/dev/log; skipped\n");
+		return;
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/dev/log");
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	/* Ours to remove, even when an assertion ends this test early. */
+	atexit(devlog_remove);
+
+	m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	dir = tmpdir(dbuf, sizeof(dbuf));
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	snprintf(pidf, sizeof(pidf), "%s/udproxy.pid", dir);
+	route_conf(conf, port, m->port, NULL);
+	run(&r, dir, NULL, "-c", conf, "-p", pidf, (char *)NULL);
+	unlink("/dev/log");
+	ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
+	ck_assert_msg(r.err[0] == '\0', "launcher stderr: %s", r.err);
+	pid = pidfile_pid(pidf);
+	ck_assert_int_gt(pid, 0);
+
+	/* <30> is daemon.info, <29> daemon.notice. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (i = 0; i < 20 && !(got_route && got_start); i++) {
+		if (poll(&pfd, 1, 250 * h_slow()) <= 0)
+			continue;
+		if ((n = recv(fd, msg, sizeof(msg) - 1, 0)) <= 0)
+			continue;
+		msg[n] = '\0';
+		/* Listeners are bound, and logged, before the fork. */
+		if (strncmp(msg, "<30>", 4) == 0 &&
+		    strstr(msg, " udproxy[") != NULL &&
+		    strstr(msg, "route a: listening on 127.0.0.1:") != NULL)
+			got_route = 1;
+		snprintf(want, sizeof(want), " udproxy[%ld]: udproxy ",
+		    (long)pid);
+		if (strncmp(msg, "<29>", 4) == 0 && strstr(msg, want) != NULL &&
+		    strstr(msg, " started, 1 routes") != NULL)
+			got_start = 1;
+	}
+	close(fd);
+	ck_assert_msg(got_route, "no daemon.info 'listening on' line");
+	ck_assert_msg(got_start, "no daemon.notice 'started' line");
 	kill_daemon(pid);
 	mock_stop(m);
 	rmtree(dir);
@@ -1074,6 +1155,7 @@ main(void)
 	tcase_add_checked_fixture(tc, subreaper, NULL);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, daemonize);
+	tcase_add_test(tc, syslog_when_daemonized);
 	tcase_add_test(tc, second_instance);
 	tcase_add_test(tc, sigterm_removes_pidfile);
 	tcase_add_test(tc, pidfile_setting);
