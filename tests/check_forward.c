@@ -780,6 +780,47 @@ START_TEST(send_errors_counted)
 }
 END_TEST
 
+/*
+ * A listener read that fails (EIO, injected) is counted in rx_errors and
+ * the listener stays armed: the datagram behind the errors gets through.
+ */
+START_TEST(receive_errors_counted)
+{
+	const char	*shim = getenv("UDPROXY_SHIM");
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64], env[32];
+	int		 c;
+
+	if (shim == NULL || access(shim, R_OK) == -1) {
+		fprintf(stderr, "receive_errors_counted: no UDPROXY_SHIM, "
+		    "skipped\n");
+		mock_stop(m);
+		return;
+	}
+	setenv("LD_PRELOAD", shim, 1);
+	snprintf(env, sizeof(env), "%u", lp);
+	setenv("SHIM_RECV_PORT", env, 1);
+	setenv("SHIM_RECV_FAILS", "3", 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, m->port);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SHIM_RECV_PORT");
+	unsetenv("SHIM_RECV_FAILS");
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "through", buf, sizeof(buf), 2000),
+	    0);
+	ck_assert_str_eq(buf, "through");
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_errors"), 3);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 1);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -804,6 +845,7 @@ main(void)
 	tcase_add_test(tc, multiple_replies);
 	tcase_add_test(tc, kernel_drops_counted);
 	tcase_add_test(tc, send_errors_counted);
+	tcase_add_test(tc, receive_errors_counted);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -5,6 +5,8 @@
  *   SHIM_UPSTREAM_PORT=P  send(2) on a socket connected to port P fails
  *   SHIM_CLIENT_PORT=P    sendto(2)/sendmsg(2) from local port P fails
  *   SHIM_ERRNO=N          with errno N (default ENOBUFS)
+ *   SHIM_RECV_PORT=P      the first SHIM_RECV_FAILS (default 1) recvmmsg(2)
+ *                         calls on local port P fail with EIO
  * Everything else passes through to libc.
  */
 #define _GNU_SOURCE
@@ -13,6 +15,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 static int
 shim_port(int fd, int peer)
@@ -87,4 +90,26 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 		real = (ssize_t (*)(int, const struct msghdr *, int))
 		    dlsym(RTLD_NEXT, "sendmsg");
 	return real(fd, msg, flags);
+}
+
+int
+recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+    struct timespec *timeout)
+{
+	static int	(*real)(int, struct mmsghdr *, unsigned int, int,
+			    struct timespec *);
+	static int	 left = -1;
+	const char	*n;
+
+	if (left == -1)
+		left = (n = getenv("SHIM_RECV_FAILS")) != NULL ? atoi(n) : 1;
+	if (left > 0 && shim_fails(fd, "SHIM_RECV_PORT", 0)) {
+		left--;
+		errno = EIO;
+		return -1;
+	}
+	if (real == NULL)
+		real = (int (*)(int, struct mmsghdr *, unsigned int, int,
+		    struct timespec *))dlsym(RTLD_NEXT, "recvmmsg");
+	return real(fd, vec, vlen, flags, timeout);
 }
