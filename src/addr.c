@@ -43,9 +43,10 @@ static int
 addr_lookup(const char *host, int bracketed, int flags, uint16_t port,
     struct addr *a, char *err, size_t errlen)
 {
-	struct addrinfo	 hints, *res;
-	struct in_addr	 v4;
-	int		 rc;
+	struct addrinfo		 hints, *res;
+	struct sockaddr_in6	*sin6;
+	struct in_addr		 v4;
+	int			 rc;
 
 	/*
 	 * getaddrinfo takes inet_aton's shorthands ("127.1", "0x7f000001");
@@ -80,10 +81,26 @@ addr_lookup(const char *host, int bracketed, int flags, uint16_t port,
 	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
 	a->len = (socklen_t)res->ai_addrlen;
 	freeaddrinfo(res);
-	if (a->ss.ss_family == AF_INET)
+	if (a->ss.ss_family == AF_INET) {
 		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+		return 0;
+	}
+	sin6 = (struct sockaddr_in6 *)&a->ss;
+	sin6->sin6_port = htons(port);
+	/*
+	 * Only link-local addresses have a scope: they cannot be used
+	 * without one, and a scope on any other would make two spellings of
+	 * one address look different.
+	 */
+	if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) ||
+	    IN6_IS_ADDR_MC_LINKLOCAL(&sin6->sin6_addr)) {
+		if (sin6->sin6_scope_id == 0) {
+			snprintf(err, errlen, "link-local address '%s' needs "
+			    "an interface, as in '[fe80::1%%eth0]:53'", host);
+			return -1;
+		}
+	} else
+		sin6->sin6_scope_id = 0;
 	return 0;
 }
 

@@ -253,6 +253,12 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 	if (conf_parse_addr(ctx, listen, rc, "listen", ADDR_NUMERIC,
 	    &rc->listen) == -1)
 		return -1;
+	/* An IPv6 listener is V6ONLY: it cannot bind an IPv4 address. */
+	if (rc->listen.ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(
+	    &((struct sockaddr_in6 *)&rc->listen.ss)->sin6_addr))
+		return conf_fail(ctx, listen, "route '%s': listen: IPv4-mapped "
+		    "address '%s': write the IPv4 address, as in "
+		    "'127.0.0.1:53'", rc->name, rc->listen_str);
 	if (conf_parse_addr(ctx, upstream, rc, "upstream", ADDR_RESOLVE,
 	    &rc->upstream) == -1)
 		return -1;

@@ -131,8 +131,9 @@ daemon_detach(struct pidfile *pf)
 		_exit(0);
 	if (len > 1)
 		fprintf(stderr, "udproxy: error: %s\n", msg + 1);
-	else if (waitpid(pid, &status, WNOHANG) == pid)
-		fprintf(stderr, "udproxy: error: daemon exited during start\n");
+	else if (waitpid(pid, &status, 0) == pid)
+		fprintf(stderr, "udproxy: error: daemon exited during start "
+		    "(see syslog)\n");
 	_exit(1);
 }
 

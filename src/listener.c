@@ -109,14 +109,22 @@ listener_parse_cmsg(struct msghdr *msg, struct local_addr *local)
 	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			pi = (struct in_pktinfo *)CMSG_DATA(c);
+			/*
+			 * ipi_spec_dst is the local address to answer from:
+			 * the destination itself for unicast, the
+			 * interface's address for a broadcast.
+			 */
 			local->family = AF_INET;
-			local->a.v4 = pi->ipi_addr;
+			local->a.v4 = pi->ipi_spec_dst;
 			local->ifindex = 0;
 			return;
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 &&
 		    c->cmsg_type == IPV6_PKTINFO) {
 			pi6 = (struct in6_pktinfo *)CMSG_DATA(c);
+			/* No reply can come from a multicast address. */
+			if (IN6_IS_ADDR_MULTICAST(&pi6->ipi6_addr))
+				return;
 			local->family = AF_INET6;
 			local->a.v6 = pi6->ipi6_addr;
 			/* Only a link-local source needs its interface. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,9 +28,9 @@ priv_raise_nofile(void)
 		    strerror(errno));
 }
 
-/* Leaves CAP_NET_BIND_SERVICE, and nothing else, permitted and effective. */
+/* Sets the permitted and effective capabilities to exactly caps. */
 static int
-priv_keep_bind_cap(void)
+priv_set_caps(uint32_t caps)
 {
 	struct __user_cap_header_struct	hdr;
 	struct __user_cap_data_struct	data[2];
@@ -37,8 +38,23 @@ priv_keep_bind_cap(void)
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
-	data[0].effective = data[0].permitted = 1U << CAP_NET_BIND_SERVICE;
+	data[0].effective = data[0].permitted = caps;
 	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+/* Whether any capability outside allowed is still permitted. */
+static int
+priv_caps_beyond(uint32_t allowed)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[2];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return 1;
+	return (data[0].permitted & ~allowed) != 0 || data[1].permitted != 0;
 }
 
 /* Looks up user and group (NULL: the user's primary group). */
@@ -81,8 +97,9 @@ priv_check(const char *user, const char *group, char *err, size_t errlen)
 int
 priv_drop(const char *user, const char *group, char *err, size_t errlen)
 {
-	uid_t	uid;
-	gid_t	gid;
+	uid_t		uid;
+	gid_t		gid;
+	uint32_t	bind_cap;
 
 	if (priv_lookup(user, group, &uid, &gid, err, errlen) == -1)
 		return -1;
@@ -93,18 +110,34 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 		    "started as root", user);
 		return -1;
 	}
+	/* Without a group setting the user keeps its supplementary groups. */
 	if (prctl(PR_SET_KEEPCAPS, 1) == -1 ||
-	    setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    (group == NULL ? initgroups(user, gid) : setgroups(1, &gid)) ==
+	    -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1) {
 		snprintf(err, errlen, "cannot become user '%s': %s", user,
 		    strerror(errno));
 		return -1;
 	}
-	if (priv_keep_bind_cap() == -1)
+	/*
+	 * KEEPCAPS kept all of root's permitted capabilities: narrow them to
+	 * the one reloads need, or, if the launcher took that one away, to
+	 * none at all.
+	 */
+	bind_cap = 1U << CAP_NET_BIND_SERVICE;
+	if (priv_set_caps(bind_cap) == -1) {
 		log_warning("cannot keep CAP_NET_BIND_SERVICE: %s; reloads "
 		    "cannot bind ports below 1024", strerror(errno));
+		bind_cap = 0;
+		if (priv_set_caps(0) == -1) {
+			snprintf(err, errlen, "cannot drop capabilities: %s",
+			    strerror(errno));
+			return -1;
+		}
+	}
 	prctl(PR_SET_KEEPCAPS, 0);
-	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1 ||
+	    priv_caps_beyond(bind_cap))) {
 		snprintf(err, errlen, "root privileges could be regained "
 		    "after dropping to '%s'", user);
 		return -1;

@@ -192,6 +192,11 @@ static const struct bad_case bad_cases[] = {
 	    "'[::1]:53': '::1:53'" },
 	{ "::1:53", ADDR_RESOLVE, "IPv6 address must be in brackets, as in "
 	    "'[::1]:53': '::1:53'" },
+	/* Link-local needs its interface (connect and bind say EINVAL). */
+	{ "[fe80::1]:53", ADDR_NUMERIC, "link-local address 'fe80::1' needs "
+	    "an interface, as in '[fe80::1%eth0]:53'" },
+	{ "[ff02::1]:53", ADDR_RESOLVE, "link-local address 'ff02::1' needs "
+	    "an interface, as in '[fe80::1%eth0]:53'" },
 	{ "[fe80::1%nosuchif]:53", ADDR_NUMERIC,
 	    "invalid IPv6 address 'fe80::1%nosuchif'" },
 	{ "[fe80::1%nosuchif]:53", ADDR_RESOLVE,
@@ -416,8 +421,23 @@ static const struct {
 	{ "[::2]:1", 0 },
 	{ "[::127.0.0.1]:1", 0 },
 	{ "[::ffff:10.0.0.1]:1", 0 },
-	{ "[fe80::1]:1", 0 },
+	{ "[fe80::1%lo]:1", 0 },
 };
+
+/* A scope on an address that has none is dropped: one address, one key. */
+START_TEST(test_scope_only_link_local)
+{
+	struct addr	a, b;
+	char		err[ERRLEN] = "";
+
+	ck_assert_int_eq(addr_parse("[::1%1]:53", ADDR_NUMERIC, &a, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse("[::1]:53", ADDR_NUMERIC, &b, err,
+	    sizeof(err)), 0);
+	ck_assert(addr_equal(&a, &b));
+	ck_assert_uint_eq(((struct sockaddr_in6 *)&a.ss)->sin6_scope_id, 0);
+}
+END_TEST
 
 START_TEST(test_loopback)
 {
@@ -520,6 +540,7 @@ addr_suite(void)
 	tc = tcase_create("predicates");
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_wildcard);
+	tcase_add_test(tc, test_scope_only_link_local);
 	tcase_add_loop_test(tc, test_loopback, 0,
 	    (int)(sizeof(loopback_cases) / sizeof(loopback_cases[0])));
 	tcase_add_test(tc, test_format);

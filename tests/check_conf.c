@@ -579,6 +579,10 @@ static const struct {
 	    ":1: route 'dns': listen: invalid port '99999' (1-65535)" },
 	{ R1("\"a\"", "\"127.0.0.1:0\"", "\"127.0.0.1:5001\""),
 	    ":1: route 'a': listen: invalid port '0' (1-65535)" },
+	{ R1("\"a\"", "\"[::ffff:127.0.0.1]:5000\"", "\"127.0.0.1:5001\""),
+	    ":1: route 'a': listen: IPv4-mapped address "
+	    "'[::ffff:127.0.0.1]:5000': write the IPv4 address, as in "
+	    "'127.0.0.1:53'" },
 	{ R1("\"a\"", "\"localhost:5000\"", "\"127.0.0.1:5001\""),
 	    ":1: route 'a': listen: invalid IP address 'localhost'" },
 	{ R1("\"a\"", "\"::1:5000\"", "\"127.0.0.1:5001\""),

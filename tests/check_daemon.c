@@ -983,6 +983,51 @@ END_TEST
 
 /* --- limits ---------------------------------------------------------- */
 
+/*
+ * A launcher that took CAP_NET_BIND_SERVICE away (a container's
+ * --cap-drop, setpriv here): after the switch to nobody, nothing of
+ * root's capabilities may stay permitted, or the process could raise them
+ * again.
+ */
+START_TEST(privilege_drop_without_bind_cap)
+{
+	struct mock		*m;
+	struct daemon		*d;
+	unsigned long long	 v[8];
+	char			 dbuf[64], conf[256];
+	const char		*dir;
+	uint16_t		 p1 = h_free_port(AF_INET);
+
+	if (geteuid() != 0 || getenv("UDPROXY_WRAPPER") != NULL ||
+	    access("/usr/bin/setpriv", X_OK) == -1) {
+		fprintf(stderr, "privilege_drop_without_bind_cap: needs root, "
+		    "setpriv and no wrapper; skipped\n");
+		return;
+	}
+	dir = tmpdir(dbuf, sizeof(dbuf));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	route_conf(conf, p1, m->port, "user = \"nobody\";\n");
+	setenv("UDPROXY_WRAPPER",
+	    "/usr/bin/setpriv --bounding-set -net_bind_service", 1);
+	d = daemon_start(dir, conf, NULL);
+	unsetenv("UDPROXY_WRAPPER");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(daemon_log_count(d, "cannot keep "
+	    "CAP_NET_BIND_SERVICE"), 1);
+	ck_assert_int_eq(status_ids(d->pid, "\nCapPrm:", v, 1, 16), 1);
+	ck_assert_msg(v[0] == 0, "CapPrm %llx", v[0]);
+	ck_assert_int_eq(status_ids(d->pid, "\nCapEff:", v, 1, 16), 1);
+	ck_assert_msg(v[0] == 0, "CapEff %llx", v[0]);
+	ck_assert(rt_ok(p1, "still serving"));
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m);
+	rmtree(dir);
+}
+END_TEST
+
 START_TEST(rlimit_raised)
 {
 	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
@@ -1180,6 +1225,7 @@ main(void)
 	tcase_add_checked_fixture(tc, subreaper, NULL);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, privilege_drop);
+	tcase_add_test(tc, privilege_drop_without_bind_cap);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

@@ -549,8 +549,9 @@ START_TEST(wildcard_listener)
 	uint16_t		 lp = h_free_port(AF_INET);
 	uint16_t		 lp6 = h_free_port(F6);
 	struct daemon		*d;
+	struct sockaddr_in	 to;
 	char			 buf[64];
-	int			 c2, c3, c6, u;
+	int			 c2, c3, c6, u, b, on = 1;
 
 	d = start("routes = (\n"
 	    "  { name = \"any\"; listen = \"0.0.0.0:%u\"; upstream = \"127.0.0.1:%u\"; },\n"
@@ -572,7 +573,23 @@ START_TEST(wildcard_listener)
 	send_from_check(u, "127.0.0.4", lp);
 	send_from_check(u, "127.0.0.5", lp);
 	send_from_check(u, "127.0.0.4", lp);
-	ck_assert_int_eq(daemon_stat(d, "any", "sessions_created"), 4);
+	/*
+	 * Sent to the broadcast address, answered from the interface's own
+	 * address (a broadcast address is never a source).
+	 */
+	b = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(setsockopt(b, SOL_SOCKET, SO_BROADCAST, &on,
+	    sizeof(on)), 0);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons(lp);
+	inet_pton(AF_INET, "127.255.255.255", &to.sin_addr);
+	ck_assert_int_eq(sendto(b, "bcast", 5, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 5);
+	ck_assert_int_eq(client_recv(b, buf, sizeof(buf), 2000), 5);
+	ck_assert_int_eq(daemon_stat(d, "any", "drop_client_send"), 0);
+	close(b);
+	ck_assert_int_eq(daemon_stat(d, "any", "sessions_created"), 5);
 	close(c2);
 	close(c3);
 	close(c6);
