@@ -17,36 +17,61 @@
  * Opens and locks the pidfile. flock(2) locks belong to the open file, so
  * the lock taken here survives the fork and is held by the daemon.
  */
+/* Whether fd is still the file at path (an exiting daemon unlinks it). */
+static int
+pidfile_current(int fd, const char *path)
+{
+	struct stat	a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 struct pidfile *
 pidfile_open(const char *path, char *err, size_t errlen)
 {
 	struct pidfile	*pf;
 	char		 buf[32];
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, tries;
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
-		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK) {
-			n = pread(fd, buf, sizeof(buf) - 1, 0);
-			buf[n > 0 ? n : 0] = '\0';
-			buf[strcspn(buf, "\n")] = '\0';
-			snprintf(err, errlen, "pidfile %s: already locked by "
-			    "pid %s: is another udproxy running?", path,
-			    buf[0] != '\0' ? buf : "(unknown)");
-		} else
-			snprintf(err, errlen, "pidfile %s: lock: %s", path,
+	for (tries = 0; tries < 10; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd == -1) {
+			snprintf(err, errlen, "pidfile %s: %s", path,
 			    strerror(errno));
+			return NULL;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+			break;
+		/*
+		 * Locked, but the previous daemon may have unlinked the file
+		 * between our open and our lock: then lock the new one.
+		 */
+		if (pidfile_current(fd, path)) {
+			pf = xcalloc(1, sizeof(*pf));
+			pf->path = xstrdup(path);
+			pf->fd = fd;
+			return pf;
+		}
 		close(fd);
+	}
+	if (tries == 10) {
+		snprintf(err, errlen, "pidfile %s: keeps being replaced", path);
 		return NULL;
 	}
-	pf = xcalloc(1, sizeof(*pf));
-	pf->path = xstrdup(path);
-	pf->fd = fd;
-	return pf;
+	if (errno == EWOULDBLOCK) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(err, errlen, "pidfile %s: already locked by pid %s: is "
+		    "another udproxy running?", path,
+		    buf[0] != '\0' ? buf : "(unknown)");
+	} else
+		snprintf(err, errlen, "pidfile %s: lock: %s", path,
+		    strerror(errno));
+	close(fd);
+	return NULL;
 }
 
 int
