@@ -188,6 +188,8 @@ route_log_stats(struct route *r)
 {
 	char	line[1024];
 
+	/* Gauges are read when asked for, not kept per datagram. */
+	r->stats.sessions_active = r->map.count;
 	r->stats.drop_rcvbuf = listener_drops(r->listener);
 	stats_format(&r->stats, line, sizeof(line));
 	log_notice("route %s: stats %s", r->conf->name, line);

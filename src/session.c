@@ -98,7 +98,6 @@ session_new(struct route *r, const struct dgram *d,
 	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
 	r->up->nsessions++;
 	r->stats.sessions_created++;
-	r->stats.sessions_active++;
 	if (!evtimer_pending(r->ev_expire, NULL))
 		route_schedule_expire(r, now);
 	if (log_enabled(LOG_LEVEL_DEBUG))
@@ -117,7 +116,6 @@ session_close(struct session *s)
 	sessmap_remove(&r->map, &s->entry);
 	TAILQ_REMOVE(&r->idleq, s, idle);
 	r->up->nsessions--;
-	r->stats.sessions_active--;
 	free(s);
 }
 

@@ -13,7 +13,7 @@
 	X(rx_bytes)							\
 	X(tx_datagrams)		/* upstream -> client, forwarded */	\
 	X(tx_bytes)							\
-	X(sessions_active)						\
+	X(sessions_active)	/* gauge, from the session map */	\
 	X(sessions_created)						\
 	X(sessions_expired)	/* ended by idle_timeout */		\
 	X(sessions_closed)	/* ended by reload or shutdown */	\
