@@ -156,7 +156,9 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 	for (i = 0; i < p->nnew; i++) {
 		rc = &p->conf->routes[i];
 		if (p->action[i] == RELOAD_ADD) {
-			routes[i] = route_new(up, rc, p->listener[i]);
+			/* One worker today; routes run on it. */
+			routes[i] = route_new(up->workers[0], rc,
+			    p->listener[i]);
 			p->listener[i] = NULL;
 			reload_log_added(rc, routes[i]->listener);
 			sum->added++;

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "route.h"
 #include "session.h"
-#include "udproxy.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 static void	route_read_cb(evutil_socket_t, short, void *);
@@ -21,20 +21,20 @@ static void	route_apply_rcvbuf(struct route *);
 
 /* Takes ownership of the listener. */
 struct route *
-route_new(struct udproxy *up, const struct route_conf *rc,
+route_new(struct worker *w, const struct route_conf *rc,
     struct listener *l)
 {
 	struct route	*r;
 
 	r = xcalloc(1, sizeof(*r));
-	r->up = up;
+	r->worker = w;
 	r->conf = rc;
 	r->listener = l;
 	sessmap_init(&r->map);
 	TAILQ_INIT(&r->idleq);
-	r->ev_read = event_new(up->base, l->fd, EV_READ | EV_PERSIST,
+	r->ev_read = event_new(w->base, l->fd, EV_READ | EV_PERSIST,
 	    route_read_cb, r);
-	r->ev_expire = evtimer_new(up->base, route_expire_cb, r);
+	r->ev_expire = evtimer_new(w->base, route_expire_cb, r);
 	if (r->ev_read == NULL || r->ev_expire == NULL)
 		fatalx("route %s: cannot create events", rc->name);
 	event_add(r->ev_read, NULL);
@@ -167,13 +167,13 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((n = listener_recv(r->listener, r->up->rx_listener)) == -1) {
+	if ((n = listener_recv(r->listener, r->worker->rx_listener)) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			r->stats.rx_errors++;
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		listener_dgram(r->listener, r->up->rx_listener, i, &d);
+		listener_dgram(r->listener, r->worker->rx_listener, i, &d);
 		if (d.truncated)
 			r->stats.drop_truncated++;
 		else if (d.len > r->conf->max_datagram)

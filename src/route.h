@@ -17,12 +17,12 @@ struct event;
 struct listener;
 struct route_conf;
 struct session;
-struct udproxy;
+struct worker;
 
 TAILQ_HEAD(session_q, session);
 
 struct route {
-	struct udproxy		*up;
+	struct worker		*worker;	/* what it runs on */
 	const struct route_conf	*conf;
 	struct listener		*listener;
 	struct event		*ev_read;
@@ -36,7 +36,7 @@ struct route {
 	struct ratelimit	 rl_send;
 };
 
-struct route	*route_new(struct udproxy *, const struct route_conf *,
+struct route	*route_new(struct worker *, const struct route_conf *,
 		    struct listener *);
 void		 route_free(struct route *);
 void		 route_set_conf(struct route *, const struct route_conf *);

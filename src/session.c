@@ -13,7 +13,7 @@
 #include "route.h"
 #include "rxbatch.h"
 #include "session.h"
-#include "udproxy.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 static void	session_reply_cb(evutil_socket_t, short, void *);
@@ -21,7 +21,7 @@ static void	session_reply_cb(evutil_socket_t, short, void *);
 static int
 session_limit_reached(struct route *r, uint64_t now)
 {
-	struct udproxy	*up = r->up;
+	struct worker	*w = r->worker;
 	unsigned int	 n;
 	size_t		 cap;
 	const char	*scope;
@@ -30,8 +30,8 @@ session_limit_reached(struct route *r, uint64_t now)
 	    r->map.count >= r->conf->max_sessions) {
 		cap = r->conf->max_sessions;
 		scope = "route";
-	} else if (up->nsessions >= up->max_sessions) {
-		cap = up->max_sessions;
+	} else if (!worker_session_room(w)) {
+		cap = w->max_sessions;
 		scope = "global";
 	} else
 		return 0;
@@ -91,12 +91,12 @@ session_new(struct route *r, const struct dgram *d,
 	s->local = d->local;
 	s->fd = fd;
 	s->last_ms = now;
-	event_assign(&s->ev, r->up->base, fd, EV_READ | EV_PERSIST,
+	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	event_add(&s->ev, NULL);
 	sessmap_insert(&r->map, &s->entry);
 	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
-	r->up->nsessions++;
+	worker_session_add(r->worker);
 	r->stats.sessions_created++;
 	if (!evtimer_pending(r->ev_expire, NULL))
 		route_schedule_expire(r, now);
@@ -115,7 +115,7 @@ session_close(struct session *s)
 	close(s->fd);
 	sessmap_remove(&r->map, &s->entry);
 	TAILQ_REMOVE(&r->idleq, s, idle);
-	r->up->nsessions--;
+	worker_session_remove(r->worker);
 	free(s);
 }
 
@@ -208,7 +208,7 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
 	struct route	*r = s->route;
-	struct rxbatch	*b = r->up->rx_session;
+	struct rxbatch	*b = r->worker->rx_session;
 	uint64_t	 now = clock_ms();
 	int		 i, n;
 

@@ -11,8 +11,8 @@
 #include "log.h"
 #include "reload.h"
 #include "route.h"
-#include "rxbatch.h"
 #include "udproxy.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 static void	udproxy_signal_cb(evutil_socket_t, short, void *);
@@ -27,11 +27,12 @@ udproxy_new(void)
 	size_t		 i;
 
 	up = xcalloc(1, sizeof(*up));
-	up->rx_listener = rxbatch_new(RXBATCH_NAMES | RXBATCH_PKTINFO, NULL);
-	up->rx_session = rxbatch_new(0, up->rx_listener->data);
 	event_set_log_callback(log_libevent_cb);
 	if ((up->base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
+	up->nworkers = 1;
+	up->workers = xcalloc(up->nworkers, sizeof(*up->workers));
+	up->workers[0] = worker_new(up->base);
 	for (i = 0; i < sizeof(udproxy_signals) / sizeof(int); i++) {
 		up->ev_signal[i] = evsignal_new(up->base, udproxy_signals[i],
 		    udproxy_signal_cb, up);
@@ -68,7 +69,7 @@ udproxy_fd_budget(size_t nroutes)
 static void
 udproxy_set_limits(struct udproxy *up, const struct conf *conf)
 {
-	size_t	budget = udproxy_fd_budget(conf->nroutes);
+	size_t	budget = udproxy_fd_budget(conf->nroutes), i;
 
 	up->max_sessions = budget;
 	if (conf->max_sessions != 0 && conf->max_sessions <= budget)
@@ -76,6 +77,20 @@ udproxy_set_limits(struct udproxy *up, const struct conf *conf)
 	else if (conf->max_sessions != 0)
 		log_warning("max_sessions %u exceeds the descriptor limit; "
 		    "using %zu", conf->max_sessions, budget);
+	for (i = 0; i < up->nworkers; i++)
+		worker_set_max_sessions(up->workers[i],
+		    worker_budget_share(up->max_sessions, up->nworkers, i));
+}
+
+/* Live sessions on every worker. */
+size_t
+udproxy_nsessions(const struct udproxy *up)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < up->nworkers; i++)
+		n += up->workers[i]->nsessions;
+	return n;
 }
 
 /*
@@ -137,7 +152,8 @@ udproxy_log_stats(const struct udproxy *up)
 	size_t	i;
 
 	log_notice("stats: routes=%zu sessions=%zu max_sessions=%zu "
-	    "reloads=%llu reload_failures=%llu", up->nroutes, up->nsessions,
+	    "reloads=%llu reload_failures=%llu", up->nroutes,
+	    udproxy_nsessions(up),
 	    up->max_sessions, (unsigned long long)up->reloads,
 	    (unsigned long long)up->reload_failures);
 	for (i = 0; i < up->nroutes; i++)
@@ -211,8 +227,9 @@ udproxy_free(struct udproxy *up)
 		event_free(up->ev_signal[i]);
 	event_free(up->ev_reload);
 	conf_free(up->conf);
+	for (i = 0; i < up->nworkers; i++)
+		worker_free(up->workers[i]);
+	free(up->workers);
 	event_base_free(up->base);
-	rxbatch_free(up->rx_session);
-	rxbatch_free(up->rx_listener);
 	free(up);
 }

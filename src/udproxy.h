@@ -1,7 +1,8 @@
 /*
- * The daemon context: the one event base, the running configuration and
- * routes, the signal events, and the receive buffer every callback shares
- * (the loop is single-threaded, so one set of buffers is enough).
+ * The daemon context: the main event base (signals, reload), the running
+ * configuration and routes, and the workers the routes run on (one
+ * today, sharing the main event base). Routes and sessions never reach
+ * in here; they see only their worker.
  */
 #ifndef UDPROXY_UDPROXY_H
 #define UDPROXY_UDPROXY_H
@@ -13,7 +14,7 @@ struct conf;
 struct event;
 struct event_base;
 struct route;
-struct rxbatch;
+struct worker;
 
 /* Descriptors kept out of the session budget (listeners, logs, libevent). */
 #define UDPROXY_FD_RESERVE	32
@@ -25,13 +26,12 @@ struct udproxy {
 	size_t			 nroutes;
 	struct event		*ev_signal[4];
 	struct event		*ev_reload;	/* coalesces SIGHUPs */
-	size_t			 nsessions;
+	struct worker		**workers;
+	size_t			 nworkers;
 	size_t			 max_sessions;	/* effective global cap */
 	uint64_t		 reloads;
 	uint64_t		 reload_failures;
 	int			 privileges_dropped;
-	struct rxbatch		*rx_listener;	/* receive buffers, */
-	struct rxbatch		*rx_session;	/* sharing their data */
 };
 
 struct udproxy	*udproxy_new(void);
@@ -40,6 +40,7 @@ int		 udproxy_apply(struct udproxy *, struct conf *, char *,
 void		 udproxy_reload(struct udproxy *);
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);
+size_t		 udproxy_nsessions(const struct udproxy *);
 size_t		 udproxy_fd_budget(size_t);
 void		 udproxy_mask_signals(int);
 
