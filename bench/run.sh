@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026 the udproxy authors
+# SPDX-License-Identifier: ISC (see the LICENSE file)
 # bench/run.sh -- udproxy against nginx's stream module, side by side, on the
 # same loopback load in one run; prints medians per target and the ratio
 # udproxy/nginx per metric.  See bench/README.md.

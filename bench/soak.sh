@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) 2026 the udproxy authors
+# SPDX-License-Identifier: ISC (see the LICENSE file)
 # bench/soak.sh -- soak test of udproxy: steady load on one route for the
 # whole run, bursts of short-lived sessions on two others, and a SIGHUP every
 # few seconds cycling through a good, another good and a broken

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * udpecho -- a fast UDP echo upstream for the udproxy benchmark.
  *
  * Single thread, one socket: recvmmsg() a batch, sendmmsg() it straight

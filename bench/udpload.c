@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * udpload -- closed-loop UDP load generator for the udproxy benchmark.
  *
  * Load mode (default): N client sockets, each its own session (its own

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Socket addresses: parsing "host:port" strings from the config, canonical
  * fixed-size keys for hashing and comparing, and formatting for logs.
  * Pure: no sockets, no events.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * The configuration as data: parsed from a libconfig file into a fresh
  * struct conf, validated whole, then never changed. Pure: no sockets, no
  * events (hostnames in upstreams are resolved while loading).

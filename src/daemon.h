@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Becoming a daemon: the pidfile (locked, so a second instance refuses to
  * start) and the fork that returns to the caller only once the child is
  * serving, so an init script sees a failed start as a non-zero exit.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Listener sockets: opening one for an address, receiving a client's
  * datagram with the local address it was sent to, and sending a reply
  * from that same address (wildcard listeners use IP_PKTINFO and

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Logging: stderr in the foreground, syslog (facility daemon) otherwise.
  * Per-datagram warnings go through a struct ratelimit so a flood of bad
  * packets cannot fill a disk.

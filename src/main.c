@@ -1,6 +1,11 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
 #include "autoconf.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,12 +18,15 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "paths.h"
 #include "priv.h"
 #include "udproxy.h"
 
-#ifndef UDPROXY_CONF
-#define UDPROXY_CONF	"/etc/udproxy/udproxy.conf"
-#endif
+static const struct option main_longopts[] = {
+	{ "help",	no_argument,	NULL,	'h' },
+	{ "version",	no_argument,	NULL,	'V' },
+	{ NULL,		0,		NULL,	0 }
+};
 
 static void
 usage(FILE *f)
@@ -26,10 +34,36 @@ usage(FILE *f)
 	fprintf(f, "usage: udproxy [-fhtV] [-c file] [-p pidfile]\n"
 	    "  -c file     configuration file (default %s)\n"
 	    "  -f          stay in the foreground, log to stderr\n"
-	    "  -h          show this help\n"
+	    "  -h, --help  show this help\n"
 	    "  -p pidfile  write and lock this pidfile\n"
 	    "  -t          check the configuration and exit\n"
-	    "  -V          show the version\n", UDPROXY_CONF);
+	    "  -V, --version\n"
+	    "              show the version\n", UDPROXY_CONF);
+}
+
+/* path made absolute against the working directory, without realpath(). */
+static int
+main_abspath(const char *path, char *buf, size_t len)
+{
+	char	cwd[PATH_MAX];
+	int	n;
+
+	if (*path == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if (path[0] == '/')
+		n = snprintf(buf, len, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	else
+		n = snprintf(buf, len, "%s%s%s", cwd,
+		    strcmp(cwd, "/") == 0 ? "" : "/", path);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -55,7 +89,8 @@ main(int argc, char *argv[])
 
 	udproxy_mask_signals(SIG_BLOCK);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "c:fhp:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhp:tV", main_longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -84,8 +119,12 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	/* Reloads happen after chdir("/"): remember where the file is. */
-	if (realpath(path, abspath) == NULL) {
+	/*
+	 * Reloads happen after chdir("/"): remember where the file is, as
+	 * an absolute path but not dereferenced, so that a reload after a
+	 * deploy swapped a symbolic link reads the link's new target.
+	 */
+	if (main_abspath(path, abspath, sizeof(abspath)) == -1) {
 		fprintf(stderr, "udproxy: error: %s: %s\n", path,
 		    strerror(errno));
 		return 1;

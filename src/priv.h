@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Privileges and resource limits: raise the descriptor limit (every
  * session is a socket), and drop root after the listeners are bound while
  * keeping CAP_NET_BIND_SERVICE so reloads can still bind ports below 1024.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Applying a configuration, at start and on SIGHUP, in three steps:
  * plan (pure: match new routes to running ones by listen address),
  * prepare (bind the listeners that are new; the only step that can fail,

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * A running route: its listener, its session map and idle queue, its
  * counters. The object outlives reloads that keep its listen address, so
  * sessions can keep pointing at it while only route->conf moves.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Batched receive: one recvmmsg(2) takes every datagram a socket holds,
  * up to RXBATCH_MAX, so a readiness event costs one system call rather
  * than one per datagram plus a final EAGAIN. The buffers are shared by

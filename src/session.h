@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * A session: one client (address, and local address on wildcard
  * listeners) of one route, with its own UDP socket connect()ed to the
  * upstream. Connecting makes the kernel pick a distinct source port, drop

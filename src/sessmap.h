@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * The session map of a route: client (and, on wildcard listeners, local)
  * address -> session. A chained hash table whose chain links live in the
  * entry embedded in each session, so inserting allocates nothing except

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Per-route counters. The list below is the one place a counter is named:
  * the struct, the SIGUSR1 stats line and the docs all follow its order.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * The daemon context: the main event base (signals, reload), the running
  * configuration and routes, and the workers the routes run on (one
  * today, sharing the main event base). Routes and sessions never reach

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * A worker: the one thing routes and their sessions run on. It holds an
  * event base, the receive buffers its callbacks share (one loop runs on
  * one thread, so one set is enough per worker) and its share of the

@@ -1,3 +1,7 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
 /* Allocation that cannot fail: out of memory is fatal for a daemon. */
 #ifndef UDPROXY_XMALLOC_H
 #define UDPROXY_XMALLOC_H

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for addr.c: "host:port" parsing with its exact error texts,
  * canonical keys (v4-mapped folding, padding and flow labels ignored,
  * scope ids kept), the wildcard and loopback predicates, and formatting.

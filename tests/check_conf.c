@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for conf.c: every field of a good file, every error with its
  * exact "FILE:LINE: reason" text, @include resolved beside the main file
  * even after chdir("/"), the libconfig 1.5 pitfalls (silent 32-bit wrap,

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * udproxy as a system daemon: the fork that returns only once the daemon
  * serves, the locked pidfile, failed starts that leave nothing behind, the
  * command line, the privilege drop that keeps CAP_NET_BIND_SERVICE, the
@@ -841,6 +845,23 @@ START_TEST(cli_flags)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_msg(strncmp(r.out, "usage: udproxy ", 15) == 0, "stdout: %s",
 	    r.out);
+
+	/* The long forms print the same. */
+	run(&r, dir, NULL, "--version", (char *)NULL);
+	ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "udproxy " PACKAGE_VERSION "\n");
+	ck_assert_str_eq(r.err, "");
+	run(&r, dir, NULL, "--help", (char *)NULL);
+	ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
+	ck_assert_msg(strncmp(r.out, "usage: udproxy ", 15) == 0, "stdout: %s",
+	    r.out);
+	ck_assert_msg(strstr(r.out, "--help") != NULL &&
+	    strstr(r.out, "--version") != NULL, "stdout: %s", r.out);
+	ck_assert_str_eq(r.err, "");
+	run(&r, dir, NULL, "--no-such-option", (char *)NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "usage: udproxy ") != NULL, "stderr: %s",
+	    r.err);
 
 	run(&r, dir, NULL, "-Z", (char *)NULL);
 	ck_assert_int_eq(r.status, 2);

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Forwarding through the real daemon on loopback: exact bytes, which
  * client gets which reply, counters, idle expiry, limits, ICMP refusals,
  * wildcard listeners.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for the small pure helpers: the log rate limiter, the stats
  * line, log level names, and the session budget left by RLIMIT_NOFILE.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for reload_plan(), the pure step of a reload: new routes are
  * matched to running ones by listen address (the listener follows its
  * address, whatever the route is called or where it sits in the list),

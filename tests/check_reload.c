@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * SIGHUP against the real daemon: what a reload keeps (listeners,
  * sessions, upstream ports, traffic), what it changes, and that a bad file
  * or an unbindable port changes nothing.
@@ -184,6 +188,56 @@ START_TEST(add_and_remove_routes)
 	close(ca);
 	close(cb);
 	close(cc);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * -c names a symbolic link that a deploy repoints (ln -sfn v2.conf
+ * current.conf) before SIGHUP: the reload reads the link's new target,
+ * relative to the directory the daemon started in, and names the path as
+ * given.
+ */
+START_TEST(symlink_swap)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
+	char		 v1[300], v2[300], link[300], tmp[300], want[600];
+	char		 cwd[4096], buf[64];
+	struct daemon	*d;
+	int		 ca, cb;
+
+	snprintf(v1, sizeof(v1), "%s/v1.conf", dir);
+	snprintf(v2, sizeof(v2), "%s/v2.conf", dir);
+	snprintf(link, sizeof(link), "%s/current.conf", dir);
+	snprintf(tmp, sizeof(tmp), "%s/current.conf.new", dir);
+	h_write_file(v1, "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\";"
+	    " upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	h_write_file(v2, "routes = ( { name = \"b\"; listen = \"127.0.0.1:%u\";"
+	    " upstream = \"127.0.0.1:%u\"; } );\n", pb, m->port);
+	ck_assert_int_eq(symlink("v1.conf", link), 0);
+	/* A relative -c: the daemon starts in dir. */
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(dir), 0);
+	d = daemon_start(dir, "current.conf", NULL);
+	ck_assert_int_eq(chdir(cwd), 0);
+	ck_assert_msg(d != NULL, "daemon did not start");
+	ca = client_open(AF_INET, pa);
+	rt_port(ca, "a1", "u");
+
+	/* Repoint the link atomically, as ln -sfn does, and reload. */
+	ck_assert_int_eq(symlink("v2.conf", tmp), 0);
+	ck_assert_int_eq(rename(tmp, link), 0);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	snprintf(want, sizeof(want), "reloaded %s: routes 1 added, 1 removed",
+	    link);
+	ck_assert_int_eq(daemon_log_count(d, want), 1);
+	cb = client_open(AF_INET, pb);
+	rt_port(cb, "b1", "u");
+	ck_assert_int_eq(client_rt_str(ca, "a2", buf, sizeof(buf), 300), -1);
+	close(ca);
+	close(cb);
 	stop(d);
 	mock_stop(m);
 }
@@ -628,6 +682,7 @@ main(void)
 	tcase_add_test(tc, steady_traffic_across_reloads);
 	tcase_add_test(tc, add_and_remove_routes);
 	tcase_add_test(tc, broken_file_keeps_old_config);
+	tcase_add_test(tc, symlink_swap);
 	tcase_add_test(tc, taken_port_refuses_reload);
 	tcase_add_test(tc, repointed_upstream);
 	tcase_add_test(tc, swapped_listeners);

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for sessmap.c: insert, find and remove with exact counts,
  * growth by doubling with every entry still reachable, per-map seeds,
  * chains edited in the middle and at both ends, and keys that differ only

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for worker.c: the session budget (room, refusals, live
  * count, a budget lowered below the live count), the split of a global
  * budget over workers, and that a route runs on its own worker: two

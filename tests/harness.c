@@ -1,3 +1,7 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
 #include "autoconf.h"
 
 #include <sys/prctl.h>
@@ -211,18 +215,30 @@ h_local_port(int fd)
 uint16_t
 h_free_port(int family)
 {
+	/* The kernel may hand out a port again at once: not within a test. */
+	static uint16_t		recent[64];
+	static size_t		next;
 	struct sockaddr_storage	ss;
 	socklen_t		len = h_loopback(family, 0, &ss);
 	uint16_t		port;
+	size_t			i, tries;
 	int			fd;
 
-	if ((fd = socket(family, SOCK_DGRAM, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&ss, len) == -1) {
-		perror("h_free_port");
-		exit(1);
+	for (tries = 0;; tries++) {
+		if ((fd = socket(family, SOCK_DGRAM, 0)) == -1 ||
+		    bind(fd, (struct sockaddr *)&ss, len) == -1) {
+			perror("h_free_port");
+			exit(1);
+		}
+		port = h_local_port(fd);
+		close(fd);
+		for (i = 0; i < sizeof(recent) / sizeof(recent[0]); i++)
+			if (recent[i] == port)
+				break;
+		if (i == sizeof(recent) / sizeof(recent[0]) || tries >= 100)
+			break;
 	}
-	port = h_local_port(fd);
-	close(fd);
+	recent[next++ % (sizeof(recent) / sizeof(recent[0]))] = port;
 	return port;
 }
 

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Test harness for integration tests: temp directories, mock upstreams in
  * child processes, the real udproxy binary started on loopback, UDP
  * clients, and bounded waits on the daemon's log. Every wait has a

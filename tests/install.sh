@@ -1,4 +1,6 @@
 #!/bin/bash
+# Copyright (c) 2026 the udproxy authors
+# SPDX-License-Identifier: ISC (see the LICENSE file)
 # "make install" into a DESTDIR: exactly which files land where, substituted
 # paths in the man pages and service files, a modified udproxy.conf that
 # survives a reinstall and an uninstall. Then the installed init script,
@@ -338,6 +340,12 @@ fi
 say "--- make uninstall DESTDIR=$dest"
 $MAKE -C "$B" uninstall DESTDIR="$dest" >"$tmp/install.log" 2>&1 ||
     { cat "$tmp/install.log"; die "make uninstall failed"; }
+if grep -nE 'Error|ignored' "$tmp/install.log" >"$tmp/errors"; then
+	fail "make uninstall printed errors:"
+	cat "$tmp/errors"
+else
+	pass "make uninstall printed no (ignored) error"
+fi
 installed "$dest" >"$tmp/got"
 echo "$sysconfdir/udproxy/udproxy.conf" >"$tmp/want"
 if cmp -s "$tmp/want" "$tmp/got"; then
@@ -353,6 +361,12 @@ if ! { $MAKE -C "$B" install DESTDIR="$tmp/clean" &&
     $MAKE -C "$B" uninstall DESTDIR="$tmp/clean"; } >"$tmp/install.log" 2>&1; then
 	cat "$tmp/install.log"
 	die "make install/uninstall failed"
+fi
+if grep -nE 'Error|ignored' "$tmp/install.log" >"$tmp/errors"; then
+	fail "make install/uninstall of an untouched tree printed errors:"
+	cat "$tmp/errors"
+else
+	pass "make install/uninstall of an untouched tree printed no error"
 fi
 installed "$tmp/clean" >"$tmp/got"
 if [ -s "$tmp/got" ]; then

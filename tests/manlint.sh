@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 the udproxy authors
+# SPDX-License-Identifier: ISC (see the LICENSE file)
 # The man pages as installed (placeholders substituted) must be clean
 # under groff's and mandoc's warnings. Skips when neither tool is there.
 set -u

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * LD_PRELOAD fault injection for the integration tests. The daemon's
  * sends fail, as a full socket buffer or a congested host makes them
  * fail, when the environment asks:

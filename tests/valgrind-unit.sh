@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 the udproxy authors
+# SPDX-License-Identifier: ISC (see the LICENSE file)
 # LOG_COMPILER for "make check-valgrind": unit tests run unforked under
 # valgrind (Check's forks confuse leak reports); integration tests run
 # as they are, with the daemon they start wrapped by UDPROXY_WRAPPER.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * libFuzzer harness for the config loader: every input is written to a
  * file and loaded exactly as udproxy -t would, then freed. Build and run
  * with "make fuzz" (clang); crashes, leaks and UB abort the run.
