@@ -4,7 +4,9 @@
  */
 /*
  * Per-route counters. The list below is the one place a counter is named:
- * the struct, the SIGUSR1 stats line and the docs all follow its order.
+ * the struct, the SIGUSR1 stats line, the /metrics and /stats pages and
+ * the docs all follow its order. Each entry: name, kind (COUNTER only
+ * goes up, GAUGE is read when asked for), and the HELP text of /metrics.
  */
 #ifndef UDPROXY_STATS_H
 #define UDPROXY_STATS_H
@@ -13,30 +15,64 @@
 #include <stdint.h>
 
 #define ROUTE_STATS(X)							\
-	X(rx_datagrams)		/* client -> upstream, forwarded */	\
-	X(rx_bytes)							\
-	X(tx_datagrams)		/* upstream -> client, forwarded */	\
-	X(tx_bytes)							\
-	X(sessions_active)	/* gauge, from the session map */	\
-	X(sessions_created)						\
-	X(sessions_expired)	/* ended by idle_timeout */		\
-	X(sessions_closed)	/* ended by reload or shutdown */	\
-	X(drop_oversize)	/* above max_datagram_size */		\
-	X(drop_truncated)	/* larger than udproxy's 64 KiB read buffer */	\
-	X(drop_session_limit)	/* new client while at max_sessions */	\
-	X(drop_socket_error)	/* upstream socket() or connect() */	\
-	X(drop_upstream_send)	/* send to upstream failed */		\
-	X(drop_client_send)	/* send to client failed */		\
-	X(upstream_refused)	/* ICMP port unreachable */		\
-	X(rx_errors)		/* listener receive errors */		\
-	X(drop_rcvbuf)		/* kernel: listener receive buffer full */
+	X(rx_datagrams, COUNTER,					\
+	    "Client datagrams forwarded to the upstream")		\
+	X(rx_bytes, COUNTER,						\
+	    "Payload bytes forwarded from clients to the upstream")	\
+	X(tx_datagrams, COUNTER,					\
+	    "Upstream datagrams forwarded to clients")			\
+	X(tx_bytes, COUNTER,						\
+	    "Payload bytes forwarded from the upstream to clients")	\
+	X(sessions_active, GAUGE,					\
+	    "Sessions open now")					\
+	X(sessions_created, COUNTER,					\
+	    "Sessions created")						\
+	X(sessions_expired, COUNTER,					\
+	    "Sessions ended by idle_timeout")				\
+	X(sessions_closed, COUNTER,					\
+	    "Sessions ended by reload or shutdown")			\
+	X(drop_oversize, COUNTER,					\
+	    "Datagrams dropped: above max_datagram_size")		\
+	X(drop_truncated, COUNTER,					\
+	    "Datagrams dropped: larger than the 64 KiB read buffer")	\
+	X(drop_session_limit, COUNTER,					\
+	    "Datagrams dropped: new client while at max_sessions")	\
+	X(drop_socket_error, COUNTER,					\
+	    "Datagrams dropped: upstream socket() or connect() failed")	\
+	X(drop_upstream_send, COUNTER,					\
+	    "Datagrams dropped: send to the upstream failed")		\
+	X(drop_client_send, COUNTER,					\
+	    "Datagrams dropped: send to the client failed")		\
+	X(upstream_refused, COUNTER,					\
+	    "ICMP port unreachable from the upstream")			\
+	X(rx_errors, COUNTER,						\
+	    "Receive errors on listener and upstream sockets")		\
+	X(drop_rcvbuf, COUNTER,						\
+	    "Datagrams the kernel dropped: listener receive buffer full")
+
+enum stats_kind {
+	STATS_COUNTER,
+	STATS_GAUGE
+};
 
 struct route_stats {
-#define STATS_FIELD(name)	uint64_t name;
+#define STATS_FIELD(name, kind, help)	uint64_t name;
 	ROUTE_STATS(STATS_FIELD)
 #undef STATS_FIELD
 };
 
+/* The list as data, for the exposition formats. */
+struct stats_desc {
+	const char	*name;
+	enum stats_kind	 kind;
+	const char	*help;
+	size_t		 offset;	/* in struct route_stats */
+};
+
+extern const struct stats_desc	stats_descs[];
+extern const size_t		stats_ndescs;
+
 size_t	stats_format(const struct route_stats *, char *, size_t);
+uint64_t stats_get(const struct route_stats *, const struct stats_desc *);
 
 #endif
