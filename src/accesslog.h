@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * The access log: one line per ended session, as text or JSON, to a file
  * or to syslog. The event loop only formats the line and copies it into
  * a bounded memory buffer; a writer thread does the write(2) or

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Histograms with fixed log-spaced buckets: bucket i counts values up to
  * 2^(shift + i) units, the last bucket everything above. Recording is
  * O(1) (a bit scan, no search, no allocation), so it may run per reply.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * The daemon's figures as text: Prometheus text exposition format 0.0.4
  * (GET /metrics) and JSON (GET /stats), both generated from the counter
  * list in stats.h. Pure: it formats a snapshot into an evbuffer and

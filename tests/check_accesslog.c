@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for the access log: the text and JSON lines field by field,
  * escaping of any byte, cut lines still ending in a newline, and the
  * writer thread: lines reach the file, close flushes, reopen after a

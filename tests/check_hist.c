@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for the log-spaced histogram: bucket edges (a value equal
  * to a bound falls in that bucket), overflow into +Inf, cumulative
  * counts, sums, merging.

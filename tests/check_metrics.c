@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for the exposition formats: Prometheus label escaping, JSON
  * escaping of every byte (decoded back and compared), exact decimals,
  * and the /metrics and /stats pages of a known snapshot: every counter of
