@@ -25,7 +25,7 @@
 } while (0)
 
 /* SipHash-1-3 over a key whose size is a multiple of 8 bytes. */
-static uint64_t
+uint64_t
 sessmap_siphash(const uint64_t seed[2], const void *data, size_t len)
 {
 	uint64_t	 v0 = 0x736f6d6570736575ULL ^ seed[0];
@@ -55,15 +55,21 @@ sessmap_siphash(const uint64_t seed[2], const void *data, size_t len)
 _Static_assert(sizeof(struct sess_key) % 8 == 0, "sess_key not 8-aligned");
 
 void
+sessmap_seed(uint64_t seed[2])
+{
+	if (getrandom(seed, 2 * sizeof(*seed), GRND_NONBLOCK) !=
+	    (ssize_t)(2 * sizeof(*seed))) {
+		/* Early boot without entropy: weaker, still per-process. */
+		seed[0] = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+		seed[1] = (uint64_t)(uintptr_t)seed;
+	}
+}
+
+void
 sessmap_init(struct sessmap *map)
 {
 	memset(map, 0, sizeof(*map));
-	if (getrandom(map->seed, sizeof(map->seed), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(map->seed)) {
-		/* Early boot without entropy: weaker, still per-process. */
-		map->seed[0] = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
-		map->seed[1] = (uint64_t)(uintptr_t)map;
-	}
+	sessmap_seed(map->seed);
 	map->bucket = xcalloc(SESSMAP_MIN_BUCKETS, sizeof(*map->bucket));
 	map->mask = SESSMAP_MIN_BUCKETS - 1;
 }

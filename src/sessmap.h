@@ -37,6 +37,10 @@ struct sessmap {
 };
 
 void			 sessmap_init(struct sessmap *);
+/* The keyed hash and a seed for it, shared with other keyed tables. */
+void			 sessmap_seed(uint64_t[2]);
+uint64_t		 sessmap_siphash(const uint64_t[2], const void *,
+			    size_t);
 void			 sessmap_free(struct sessmap *);
 uint64_t		 sessmap_hash(const struct sessmap *,
 			    const struct sess_key *);
