@@ -87,7 +87,6 @@ main(int argc, char *argv[])
 	char		 abspath[PATH_MAX], err[CONF_ERRLEN];
 	int		 ch, foreground = 0, test = 0, notify = -1, rc;
 
-	udproxy_mask_signals(SIG_BLOCK);
 	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "c:fhp:tV", main_longopts,
 	    NULL)) != -1) {
@@ -119,6 +118,13 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/*
+	 * A daemon's signals wait until their events exist (a SIGHUP right
+	 * after start must not kill it); -t keeps the default actions, so
+	 * SIGTERM and SIGINT end a check of a slow file at once.
+	 */
+	if (!test)
+		udproxy_mask_signals(SIG_BLOCK);
 	/*
 	 * Reloads happen after chdir("/"): remember where the file is, as
 	 * an absolute path but not dereferenced, so that a reload after a

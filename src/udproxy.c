@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +15,13 @@
 #include "conf.h"
 #include "log.h"
 #include "reload.h"
+#include "reloader.h"
 #include "route.h"
 #include "udproxy.h"
 #include "worker.h"
 #include "xmalloc.h"
 
 static void	udproxy_signal_cb(evutil_socket_t, short, void *);
-static void	udproxy_reload_cb(evutil_socket_t, short, void *);
 
 static const int udproxy_signals[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 
@@ -44,13 +45,7 @@ udproxy_new(void)
 		    evsignal_add(up->ev_signal[i], NULL) == -1)
 			fatalx("cannot install the signal handlers");
 	}
-	/*
-	 * SIGHUP only marks this event active; a burst of signals thus
-	 * coalesces into one reload that runs between two other events.
-	 */
-	up->ev_reload = event_new(up->base, -1, 0, udproxy_reload_cb, up);
-	if (up->ev_reload == NULL)
-		fatalx("cannot create the reload event");
+	up->reloader = reloader_new(up);
 	return up;
 }
 
@@ -98,18 +93,19 @@ udproxy_nsessions(const struct udproxy *up)
 }
 
 /*
- * Makes conf the running configuration (taking ownership), or leaves
- * everything as it was and returns -1 with the reason in err.
+ * Makes conf the running configuration (taking ownership) and puts the
+ * summary line in msg, or leaves everything as it was and returns -1 with
+ * the reason in msg.
  */
 int
-udproxy_apply(struct udproxy *up, struct conf *conf, char *err,
-    size_t errlen)
+udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
+    size_t msglen)
 {
 	struct reload_plan	*plan;
 	struct reload_summary	 sum;
 
 	plan = reload_plan(up->conf, conf);
-	if (reload_prepare(plan, err, errlen) == -1) {
+	if (reload_prepare(plan, msg, msglen) == -1) {
 		reload_plan_free(plan);
 		conf_free(conf);
 		return -1;
@@ -118,11 +114,15 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *err,
 	log_setlevel(conf->log_level);
 	reload_commit(plan, up, &sum);
 	reload_plan_free(plan);
-	if (up->conf != NULL) {
-		log_notice("reloaded %s: routes %zu added, %zu removed, "
-		    "%zu changed, %zu kept; sessions %zu kept, %zu closed",
-		    conf->path, sum.added, sum.removed, sum.changed, sum.kept,
-		    sum.sessions_kept, sum.sessions_closed);
+	if (up->conf == NULL)
+		snprintf(msg, msglen, "loaded %s: %zu routes", conf->path,
+		    conf->nroutes);
+	else {
+		snprintf(msg, msglen, "reloaded %s: routes %zu added, "
+		    "%zu removed, %zu changed, %zu kept; sessions %zu kept, "
+		    "%zu closed", conf->path, sum.added, sum.removed,
+		    sum.changed, sum.kept, sum.sessions_kept,
+		    sum.sessions_closed);
 		if ((conf->user == NULL) != (up->conf->user == NULL) ||
 		    (conf->user != NULL &&
 		    strcmp(conf->user, up->conf->user) != 0))
@@ -132,22 +132,6 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *err,
 	up->conf = conf;
 	udproxy_set_limits(up, conf);
 	return 0;
-}
-
-void
-udproxy_reload(struct udproxy *up)
-{
-	struct conf	*conf;
-	char		 err[CONF_ERRLEN];
-
-	log_info("reloading %s", up->conf->path);
-	if ((conf = conf_load_file(up->conf->path, err, sizeof(err))) ==
-	    NULL || udproxy_apply(up, conf, err, sizeof(err)) == -1) {
-		up->reload_failures++;
-		log_error("reload failed: %s", err);
-		return;
-	}
-	up->reloads++;
 }
 
 static void
@@ -165,14 +149,6 @@ udproxy_log_stats(const struct udproxy *up)
 }
 
 static void
-udproxy_reload_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	udproxy_reload(arg);
-}
-
-static void
 udproxy_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct udproxy	*up = arg;
@@ -180,7 +156,7 @@ udproxy_signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		event_active(up->ev_reload, EV_TIMEOUT, 1);
+		reloader_request(up->reloader, NULL);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -224,12 +200,12 @@ udproxy_free(struct udproxy *up)
 
 	if (up == NULL)
 		return;
+	reloader_free(up->reloader);
 	for (i = 0; i < up->nroutes; i++)
 		route_free(up->routes[i]);
 	free(up->routes);
 	for (i = 0; i < sizeof(udproxy_signals) / sizeof(int); i++)
 		event_free(up->ev_signal[i]);
-	event_free(up->ev_reload);
 	conf_free(up->conf);
 	for (i = 0; i < up->nworkers; i++)
 		worker_free(up->workers[i]);

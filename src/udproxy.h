@@ -17,6 +17,7 @@
 struct conf;
 struct event;
 struct event_base;
+struct reloader;
 struct route;
 struct worker;
 
@@ -29,7 +30,7 @@ struct udproxy {
 	struct route		**routes;
 	size_t			 nroutes;
 	struct event		*ev_signal[4];
-	struct event		*ev_reload;	/* coalesces SIGHUPs */
+	struct reloader		*reloader;	/* the reload pipeline */
 	struct worker		**workers;
 	size_t			 nworkers;
 	size_t			 max_sessions;	/* effective global cap */
@@ -41,7 +42,6 @@ struct udproxy {
 struct udproxy	*udproxy_new(void);
 int		 udproxy_apply(struct udproxy *, struct conf *, char *,
 		    size_t);
-void		 udproxy_reload(struct udproxy *);
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);
 size_t		 udproxy_nsessions(const struct udproxy *);

@@ -10,6 +10,7 @@
 #include "autoconf.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -669,6 +670,114 @@ START_TEST(sighup_during_startup)
 }
 END_TEST
 
+/*
+ * A file that takes libconfig long to parse (one ~900 KB token: its
+ * scanner is quadratic in a token's length), written as a hostile user
+ * would: the parse runs in a thread, so a route keeps forwarding every
+ * datagram with only small gaps while it goes on, and SIGTERM during such
+ * a reload ends the daemon at once instead of after the parse.
+ */
+static void
+write_slow_conf(uint16_t lp, uint16_t up)
+{
+	FILE	*f = fopen(conf, "w");
+	int	 i;
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; },\n  { name = \"", lp, up);
+	for (i = 0; i < 900 * 1024; i++)
+		fputc('x', f);
+	fprintf(f, "\"; listen = \"127.0.0.1:1\"; upstream = "
+	    "\"127.0.0.1:2\"; } );\n");
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(slow_reload_keeps_forwarding)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 msg[32], buf[512];
+	int64_t		 t0, last, now, gap = 0, reload_ms, exit_ms;
+	ssize_t		 n;
+	int		 ca, seq = 0;
+
+	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	ck_assert_int_eq(client_rt_str(ca, "warm", buf, sizeof(buf), 2000),
+	    0);
+	write_slow_conf(pa, m->port);
+
+	t0 = last = h_now_ms();
+	daemon_signal(d, SIGHUP);
+	while (daemon_log_count(d, "reload failed: ") == 0) {
+		ck_assert_int_lt(h_now_ms() - t0, 30000LL * h_slow());
+		snprintf(msg, sizeof(msg), "s%d", seq++);
+		ck_assert_int_eq(send(ca, msg, strlen(msg), 0),
+		    (ssize_t)strlen(msg));
+		n = client_recv(ca, buf, sizeof(buf) - 1, 2000);
+		ck_assert_int_eq(n, (ssize_t)strlen(msg));
+		buf[n] = '\0';
+		ck_assert_str_eq(buf, msg);
+		now = h_now_ms();
+		if (now - last > gap)
+			gap = now - last;
+		last = now;
+		h_sleep_ms(2);
+	}
+	reload_ms = h_now_ms() - t0;
+	snprintf(buf, sizeof(buf), "%s:2: route name", conf);
+	ck_assert_int_eq(daemon_log_count(d, buf), 1);
+	/* The parse was long enough to tell a stalled loop from a live one. */
+	ck_assert_msg(reload_ms >= 150, "reload took only %lld ms",
+	    (long long)reload_ms);
+	ck_assert_msg(gap * 3 < reload_ms && gap < 100LL * h_slow(),
+	    "forwarding stalled %lld ms during a %lld ms reload",
+	    (long long)gap, (long long)reload_ms);
+	ck_assert_int_gt(seq, 10);
+
+	/* SIGTERM in the middle of the same parse: out long before its end. */
+	daemon_signal(d, SIGHUP);
+	ck_assert_int_eq(daemon_wait_log(d, "reloading ", 2, 5000), 0);
+	t0 = h_now_ms();
+	daemon_signal(d, SIGTERM);
+	ck_assert_int_eq(daemon_wait_exit(d, 5000), 0);
+	exit_ms = h_now_ms() - t0;
+	ck_assert_msg(exit_ms * 2 < reload_ms, "exit took %lld ms, a reload "
+	    "%lld ms", (long long)exit_ms, (long long)reload_ms);
+	fprintf(stderr, "slow reload: %lld ms, %d datagrams, longest gap "
+	    "%lld ms; SIGTERM during it: exit in %lld ms\n",
+	    (long long)reload_ms, seq, (long long)gap, (long long)exit_ms);
+	ck_assert_int_eq(daemon_log_count(d, "reload failed: "), 1);
+	ck_assert_int_eq(daemon_log_count(d, "shutting down"), 2);
+	close(ca);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* udproxy -t on a slow file ends at SIGTERM, not after the parse. */
+START_TEST(check_mode_interruptible)
+{
+	struct daemon	*d;
+	int64_t		 t0;
+
+	write_slow_conf(h_free_port(AF_INET), 9);
+	d = daemon_start_nowait(dir, conf, "-t");
+	h_sleep_ms(100 * h_slow());
+	t0 = h_now_ms();
+	daemon_signal(d, SIGTERM);
+	ck_assert_int_eq(daemon_wait_exit(d, 5000), 0);
+	ck_assert_msg(WIFSIGNALED(d->status) && WTERMSIG(d->status) == SIGTERM,
+	    "status %#x after %lld ms", d->status,
+	    (long long)(h_now_ms() - t0));
+	daemon_free(d);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -692,6 +801,8 @@ main(void)
 	tcase_add_test(tc, log_level_follows_reload);
 	tcase_add_test(tc, hundred_reloads);
 	tcase_add_test(tc, sighup_during_startup);
+	tcase_add_test(tc, slow_reload_keeps_forwarding);
+	tcase_add_test(tc, check_mode_interruptible);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -87,7 +87,7 @@ h_slow(void)
 	return n;
 }
 
-static int64_t
+int64_t
 h_now_ms(void)
 {
 	struct timespec	ts;
