@@ -1,0 +1,52 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
+ * Asynchronous hostname resolution with libevent's evdns, on the event
+ * base it is given; nothing here ever blocks the loop. A name is looked up
+ * in the hosts file first, then asked as A and AAAA in parallel (AAAA only
+ * where this host can open IPv6 sockets); every address of every answer is
+ * kept, sorted and without duplicates, with the smallest TTL. Each lookup
+ * has a hard deadline: a resolver that never answers costs one timer, and
+ * the callback reports the failure when the deadline passes.
+ */
+#ifndef UDPROXY_RESOLVE_H
+#define UDPROXY_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct event_base;
+struct resolve;
+struct resolve_req;
+
+#define RESOLVE_MAX_ADDRS	64	/* addresses kept per name */
+#define RESOLVE_SERVERS_MAX	8
+
+struct resolve_result {
+	int			 error;		/* 0, or -1 with why set */
+	const char		*why;
+	const struct addr	*addrs;		/* sorted by addr_key */
+	size_t			 naddrs;
+	int			 has_ttl;	/* 0: hosts file or literal */
+	uint32_t		 ttl;		/* seconds, smallest answer */
+};
+
+/* Called exactly once per request, never from inside resolve_name. */
+typedef void	(*resolve_cb)(const struct resolve_result *, void *);
+
+struct resolve	*resolve_new(struct event_base *, const char *const *servers,
+		    size_t nservers, uint64_t timeout_ms, char *, size_t);
+void		 resolve_free(struct resolve *);
+int		 resolve_busy(const struct resolve *);
+struct resolve_req *resolve_name(struct resolve *, const char *host,
+		    uint16_t port, resolve_cb, void *);
+void		 resolve_cancel(struct resolve_req *);
+uint64_t	 resolve_timeout_ms(const struct resolve *);
+int		 resolve_addrs_equal(const struct addr *, size_t,
+		    const struct addr *, size_t);
+
+#endif
