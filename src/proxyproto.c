@@ -1,3 +1,7 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
 #include "autoconf.h"
 
 #include <netinet/in.h>

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * PROXY protocol version 2 (haproxy's doc/proxy-protocol.txt): encoding
  * the binary header a datagram to an upstream starts with, and decoding
  * one at the start of a datagram from a trusted sender. Version 1 (text)

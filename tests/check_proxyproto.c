@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * Unit tests for proxyproto.c: the v2 header encoder and decoder byte for
  * byte against the layout of haproxy's doc/proxy-protocol.txt (IPv4, IPv6,
  * LOCAL, TCP and UDP, AF_UNSPEC and AF_UNIX fallbacks, TLVs, CRC32c), and

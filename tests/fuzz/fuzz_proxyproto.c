@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
  * libFuzzer harness for the PROXY v2 decoder: any datagram is either
  * refused with a known error or decoded to a header that lies inside it;
  * a decoded PROXY header with addresses re-encodes and decodes to the
