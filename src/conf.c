@@ -183,10 +183,84 @@ conf_parse_addr(struct conf_ctx *ctx, const config_setting_t *s,
 }
 
 static int
+conf_get_bool(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *what, int *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return conf_fail(ctx, s, "%s must be true or false, not %s",
+		    what, conf_type_name(config_setting_type(s)));
+	*out = config_setting_get_bool(s) ? 1 : 0;
+	return 0;
+}
+
+/* proxy_protocol = { send = "every" | "first" | "off"; tlvs = [ ... ]; } */
+static int
+conf_parse_pp(struct conf_ctx *ctx, const config_setting_t *g,
+    struct route_conf *rc)
+{
+	config_setting_t	*s, *e;
+	const char		*key, *v;
+	int			 i, j, n, m;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return conf_fail(ctx, g, "route '%s': proxy_protocol must be a "
+		    "group { send = ...; }, not %s", rc->name,
+		    conf_type_name(config_setting_type(g)));
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned int)i);
+		key = config_setting_name(s);
+		if (strcmp(key, "send") == 0) {
+			v = config_setting_type(s) == CONFIG_TYPE_STRING ?
+			    config_setting_get_string(s) : NULL;
+			if (v != NULL && strcmp(v, "every") == 0)
+				rc->pp_send = CONF_PP_EVERY;
+			else if (v != NULL && strcmp(v, "first") == 0)
+				rc->pp_send = CONF_PP_FIRST;
+			else if (v != NULL && strcmp(v, "off") == 0)
+				rc->pp_send = CONF_PP_OFF;
+			else
+				return conf_fail(ctx, s, "route '%s': "
+				    "proxy_protocol: send must be \"every\", "
+				    "\"first\" or \"off\"", rc->name);
+		} else if (strcmp(key, "tlvs") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+			    config_setting_type(s) != CONFIG_TYPE_LIST)
+				return conf_fail(ctx, s, "route '%s': "
+				    "proxy_protocol: tlvs must be a list of "
+				    "strings [ \"authority\", ... ], not %s",
+				    rc->name,
+				    conf_type_name(config_setting_type(s)));
+			m = config_setting_length(s);
+			for (j = 0; j < m; j++) {
+				e = config_setting_get_elem(s,
+				    (unsigned int)j);
+				v = config_setting_type(e) ==
+				    CONFIG_TYPE_STRING ?
+				    config_setting_get_string(e) : NULL;
+				if (v != NULL && strcmp(v, "authority") == 0)
+					rc->pp_tlvs |= CONF_PP_TLV_AUTHORITY;
+				else if (v != NULL && strcmp(v, "crc32c") == 0)
+					rc->pp_tlvs |= CONF_PP_TLV_CRC32C;
+				else
+					return conf_fail(ctx, e, "route '%s': "
+					    "proxy_protocol: tlvs: element %d "
+					    "is not \"authority\" or "
+					    "\"crc32c\"", rc->name, j + 1);
+			}
+		} else
+			return conf_fail(ctx, s, "route '%s': proxy_protocol: "
+			    "unknown setting '%s'", rc->name, key);
+	}
+	return 0;
+}
+
+static int
 conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
     unsigned int index, struct route_conf *rc)
 {
 	config_setting_t	*s, *listen = NULL, *upstream = NULL;
+	config_setting_t	*transparent = NULL;
 	const char		*key;
 	char			 what[CONF_NAME_MAX + 64];
 	int			 i, n;
@@ -244,6 +318,14 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 			if (conf_get_uint(ctx, s, what, 1, CONF_DGRAM_MAX,
 			    &rc->max_datagram) == -1)
 				return -1;
+		} else if (strcmp(key, "proxy_protocol") == 0) {
+			if (conf_parse_pp(ctx, s, rc) == -1)
+				return -1;
+		} else if (strcmp(key, "transparent") == 0) {
+			if (conf_get_bool(ctx, s, what,
+			    &rc->transparent) == -1)
+				return -1;
+			transparent = s;
 		} else
 			return conf_fail(ctx, s, "route '%s': unknown setting "
 			    "'%s'", rc->name, key);
@@ -269,6 +351,13 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 	if (addr_is_wildcard(&rc->upstream))
 		return conf_fail(ctx, upstream, "route '%s': upstream must not "
 		    "be a wildcard address", rc->name);
+	/* The session socket binds the client's address to reach it. */
+	if (rc->transparent && rc->upstream.ss.ss_family !=
+	    rc->listen.ss.ss_family)
+		return conf_fail(ctx, transparent, "route '%s': transparent: "
+		    "upstream %s is not of the listener's address family, so "
+		    "it cannot be reached from a client's address", rc->name,
+		    rc->upstream_str);
 	return 0;
 }
 
@@ -660,5 +749,8 @@ int
 conf_route_same_upstream(const struct route_conf *a,
     const struct route_conf *b)
 {
-	return addr_equal(&a->upstream, &b->upstream);
+	/* Sessions carry what they send and bind: new ones must be made. */
+	return addr_equal(&a->upstream, &b->upstream) &&
+	    a->pp_send == b->pp_send && a->pp_tlvs == b->pp_tlvs &&
+	    a->transparent == b->transparent;
 }

@@ -25,6 +25,17 @@
 #define CONF_RCVBUF_MIN		1024
 #define CONF_RCVBUF_MAX		(256 * 1024 * 1024)
 
+/* proxy_protocol.send */
+enum conf_pp_send {
+	CONF_PP_OFF = 0,
+	CONF_PP_EVERY,		/* a header on each datagram to the upstream */
+	CONF_PP_FIRST		/* on a session's first datagram only */
+};
+
+/* proxy_protocol.tlvs, a bit each */
+#define CONF_PP_TLV_AUTHORITY	0x1	/* the route's name */
+#define CONF_PP_TLV_CRC32C	0x2
+
 struct route_conf {
 	char		*name;
 	char		*listen_str;
@@ -35,6 +46,9 @@ struct route_conf {
 	unsigned int	 max_sessions;		/* 0: only the global cap */
 	unsigned int	 max_datagram;
 	unsigned int	 rcvbuf;		/* 0: the kernel's default */
+	enum conf_pp_send pp_send;
+	unsigned int	 pp_tlvs;
+	int		 transparent;		/* bind the client's address */
 	char		*file;			/* where it was declared */
 	int		 line;
 };

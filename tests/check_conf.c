@@ -646,7 +646,82 @@ static const struct {
 	    ":1: pidfile must be an absolute path" },
 	{ "pidfile = \"\";\nroutes = ( " A " );\n",
 	    ":1: pidfile must not be empty" },
+
+	/* PROXY protocol and transparent mode. */
+	{ RT("proxy_protocol = \"every\";"),
+	    ":3: route 'a': proxy_protocol must be a group { send = ...; }, "
+	    "not a string" },
+	{ RT("proxy_protocol = { send = \"all\"; };"),
+	    ":3: route 'a': proxy_protocol: send must be \"every\", "
+	    "\"first\" or \"off\"" },
+	{ RT("proxy_protocol = { send = 1; };"),
+	    ":3: route 'a': proxy_protocol: send must be \"every\", "
+	    "\"first\" or \"off\"" },
+	{ RT("proxy_protocol = { send = \"every\";\n\tversion = 2; };"),
+	    ":4: route 'a': proxy_protocol: unknown setting 'version'" },
+	{ RT("proxy_protocol = { tlvs = \"authority\"; };"),
+	    ":3: route 'a': proxy_protocol: tlvs must be a list of strings "
+	    "[ \"authority\", ... ], not a string" },
+	{ RT("proxy_protocol = { tlvs = [ \"authority\", \"ssl\" ]; };"),
+	    ":3: route 'a': proxy_protocol: tlvs: element 2 is not "
+	    "\"authority\" or \"crc32c\"" },
+	{ RT("proxy_protocol = { tlvs = ( \"crc32c\", 1 ); };"),
+	    ":3: route 'a': proxy_protocol: tlvs: element 2 is not "
+	    "\"authority\" or \"crc32c\"" },
+	{ RT("transparent = 1;"),
+	    ":3: route 'a': transparent must be true or false, not an "
+	    "integer" },
+	{ RT("transparent = \"yes\";"),
+	    ":3: route 'a': transparent must be true or false, not a "
+	    "string" },
+	{ "routes = ( { name = \"a\"; listen = \"127.0.0.1:5000\";\n"
+	    "\tupstream = \"[::1]:5001\";\n\ttransparent = true; } );\n",
+	    ":3: route 'a': transparent: upstream [::1]:5001 is not of the "
+	    "listener's address family, so it cannot be reached from a "
+	    "client's address" },
 };
+
+START_TEST(test_proxy_protocol)
+{
+	struct conf	*c;
+
+	c = load_ok("routes = (\n"
+	    "{ name = \"a\"; listen = \"127.0.0.1:5000\"; "
+	    "upstream = \"127.0.0.1:5001\"; },\n"
+	    "{ name = \"b\"; listen = \"127.0.0.1:5002\"; "
+	    "upstream = \"127.0.0.1:5001\"; proxy_protocol = { send = "
+	    "\"every\"; tlvs = [ \"authority\", \"crc32c\" ]; }; "
+	    "transparent = true; },\n"
+	    "{ name = \"c\"; listen = \"127.0.0.1:5003\"; "
+	    "upstream = \"127.0.0.1:5001\"; proxy_protocol = { send = "
+	    "\"first\"; tlvs = ( ); }; transparent = false; },\n"
+	    "{ name = \"d\"; listen = \"127.0.0.1:5004\"; "
+	    "upstream = \"127.0.0.1:5001\"; proxy_protocol = { send = "
+	    "\"off\"; tlvs = [ \"authority\" ]; }; },\n"
+	    "{ name = \"e\"; listen = \"127.0.0.1:5005\"; "
+	    "upstream = \"127.0.0.1:5001\"; proxy_protocol = { }; }\n"
+	    ");\n");
+	ck_assert_int_eq(c->routes[0].pp_send, CONF_PP_OFF);
+	ck_assert_uint_eq(c->routes[0].pp_tlvs, 0);
+	ck_assert_int_eq(c->routes[0].transparent, 0);
+	ck_assert_int_eq(c->routes[1].pp_send, CONF_PP_EVERY);
+	ck_assert_uint_eq(c->routes[1].pp_tlvs,
+	    CONF_PP_TLV_AUTHORITY | CONF_PP_TLV_CRC32C);
+	ck_assert_int_eq(c->routes[1].transparent, 1);
+	ck_assert_int_eq(c->routes[2].pp_send, CONF_PP_FIRST);
+	ck_assert_uint_eq(c->routes[2].pp_tlvs, 0);
+	ck_assert_int_eq(c->routes[2].transparent, 0);
+	ck_assert_int_eq(c->routes[3].pp_send, CONF_PP_OFF);
+	ck_assert_uint_eq(c->routes[3].pp_tlvs, CONF_PP_TLV_AUTHORITY);
+	ck_assert_int_eq(c->routes[4].pp_send, CONF_PP_OFF);
+	/* A changed proxy_protocol or transparent makes new sessions. */
+	ck_assert(conf_route_same_upstream(&c->routes[0], &c->routes[0]));
+	ck_assert(!conf_route_same_upstream(&c->routes[0], &c->routes[1]));
+	ck_assert(!conf_route_same_upstream(&c->routes[2], &c->routes[3]));
+	ck_assert(!conf_route_same_upstream(&c->routes[3], &c->routes[4]));
+	conf_free(c);
+}
+END_TEST
 
 START_TEST(test_bad)
 {
@@ -1171,6 +1246,7 @@ conf_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
 	tcase_add_test(tc, test_good);
+	tcase_add_test(tc, test_proxy_protocol);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_idle_values);
 	tcase_add_test(tc, test_limit_bounds);
