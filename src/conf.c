@@ -16,6 +16,7 @@
 
 #include <libconfig.h>
 
+#include "acl.h"
 #include "conf.h"
 #include "xmalloc.h"
 
@@ -255,6 +256,44 @@ conf_parse_pp(struct conf_ctx *ctx, const config_setting_t *g,
 	return 0;
 }
 
+/* proxy_protocol_from = [ "10.0.0.0/8", ... ]: the trusted senders. */
+static int
+conf_parse_pp_from(struct conf_ctx *ctx, const config_setting_t *s,
+    struct route_conf *rc)
+{
+	const char	**str;
+	char		  why[CONF_ERRLEN / 2];
+	size_t		  bad = 0;
+	int		  i, n, type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+		return conf_fail(ctx, s, "route '%s': proxy_protocol_from must "
+		    "be a list of address prefixes [ \"10.0.0.0/8\", ... ], "
+		    "not %s", rc->name, conf_type_name(type));
+	if ((n = config_setting_length(s)) == 0)
+		return conf_fail(ctx, s, "route '%s': proxy_protocol_from: "
+		    "empty list", rc->name);
+	str = xcalloc((size_t)n, sizeof(*str));
+	for (i = 0; i < n; i++) {
+		str[i] = config_setting_get_string_elem(s, (unsigned int)i);
+		if (str[i] == NULL) {
+			free(str);
+			return conf_fail(ctx, config_setting_get_elem(s,
+			    (unsigned int)i), "route '%s': proxy_protocol_from: "
+			    "element %d must be a string", rc->name, i + 1);
+		}
+	}
+	acl_free(rc->pp_from);
+	rc->pp_from = acl_new(str, (size_t)n, NULL, 0, why, sizeof(why), &bad,
+	    NULL);
+	free(str);
+	if (rc->pp_from == NULL)
+		return conf_fail(ctx, config_setting_get_elem(s,
+		    (unsigned int)bad), "route '%s': proxy_protocol_from: %s",
+		    rc->name, why);
+	return 0;
+}
+
 static int
 conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
     unsigned int index, struct route_conf *rc)
@@ -321,6 +360,9 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 		} else if (strcmp(key, "proxy_protocol") == 0) {
 			if (conf_parse_pp(ctx, s, rc) == -1)
 				return -1;
+		} else if (strcmp(key, "proxy_protocol_from") == 0) {
+			if (conf_parse_pp_from(ctx, s, rc) == -1)
+				return -1;
 		} else if (strcmp(key, "transparent") == 0) {
 			if (conf_get_bool(ctx, s, what,
 			    &rc->transparent) == -1)
@@ -352,8 +394,8 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 		return conf_fail(ctx, upstream, "route '%s': upstream must not "
 		    "be a wildcard address", rc->name);
 	/* The session socket binds the client's address to reach it. */
-	if (rc->transparent && rc->upstream.ss.ss_family !=
-	    rc->listen.ss.ss_family)
+	if (rc->transparent && rc->pp_from == NULL &&
+	    rc->upstream.ss.ss_family != rc->listen.ss.ss_family)
 		return conf_fail(ctx, transparent, "route '%s': transparent: "
 		    "upstream %s is not of the listener's address family, so "
 		    "it cannot be reached from a client's address", rc->name,
@@ -736,6 +778,7 @@ conf_free(struct conf *conf)
 		free(conf->routes[i].listen_str);
 		free(conf->routes[i].upstream_str);
 		free(conf->routes[i].file);
+		acl_free(conf->routes[i].pp_from);
 	}
 	free(conf->routes);
 	free(conf->path);
@@ -752,5 +795,9 @@ conf_route_same_upstream(const struct route_conf *a,
 	/* Sessions carry what they send and bind: new ones must be made. */
 	return addr_equal(&a->upstream, &b->upstream) &&
 	    a->pp_send == b->pp_send && a->pp_tlvs == b->pp_tlvs &&
-	    a->transparent == b->transparent;
+	    a->transparent == b->transparent &&
+	    (!(a->pp_tlvs & CONF_PP_TLV_AUTHORITY) ||
+	    strcmp(a->name, b->name) == 0) &&
+	    (a->pp_from == NULL) == (b->pp_from == NULL) &&
+	    (a->pp_from == NULL || acl_equal(a->pp_from, b->pp_from));
 }

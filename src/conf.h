@@ -16,6 +16,8 @@
 #include "addr.h"
 #include "log.h"
 
+struct acl;
+
 #define CONF_ERRLEN		512
 #define CONF_NAME_MAX		64
 #define CONF_IDLE_DEFAULT_MS	60000
@@ -49,6 +51,7 @@ struct route_conf {
 	enum conf_pp_send pp_send;
 	unsigned int	 pp_tlvs;
 	int		 transparent;		/* bind the client's address */
+	struct acl	*pp_from;		/* NULL: accept no PROXY header */
 	char		*file;			/* where it was declared */
 	int		 line;
 };

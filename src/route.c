@@ -10,10 +10,12 @@
 
 #include <event2/event.h>
 
+#include "acl.h"
 #include "clock.h"
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
+#include "proxyproto.h"
 #include "route.h"
 #include "session.h"
 #include "worker.h"
@@ -141,23 +143,87 @@ route_expire_cb(evutil_socket_t fd, short what, void *arg)
 	route_schedule_expire(r, now);
 }
 
+/*
+ * A datagram from a proxy_protocol_from source must start with a PROXY v2
+ * header: strip it and take the client it names. Returns 1 with o filled
+ * when it names one, 0 when the datagram speaks for its sender (LOCAL,
+ * AF_UNSPEC), -1 when it must be dropped.
+ */
+static int
+route_unwrap(struct route *r, const struct dgram *d, struct sess_origin *o,
+    const unsigned char **data, size_t *len)
+{
+	struct proxyproto	 h;
+	struct sockaddr_in6	*sin6;
+	struct sockaddr_in	 sin;
+	union sockaddr_u	*u[2] = { &o->client, &o->dst };
+	int			 i;
+
+	if (proxyproto_decode(d->data, d->len, &h) != 0) {
+		r->stats.drop_proxy_invalid++;
+		return -1;
+	}
+	*data = d->data + h.len;
+	*len = d->len - h.len;
+	if (h.src.ss_family == AF_UNSPEC)
+		return 0;
+	memcpy(&o->client, &h.src, sizeof(o->client));
+	memcpy(&o->dst, &h.dst, sizeof(o->dst));
+	/* IPv4-mapped addresses are IPv4 clients, as in struct addr_key. */
+	for (i = 0; i < 2; i++) {
+		sin6 = &u[i]->sin6;
+		if (sin6->sin6_family != AF_INET6 ||
+		    !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			continue;
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = sin6->sin6_port;
+		memcpy(&sin.sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+		memset(u[i], 0, sizeof(*u[i]));
+		u[i]->sin = sin;
+	}
+	o->clientlen = o->client.sa.sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	return 1;
+}
+
+/*
+ * The client a datagram speaks for (its sender, or the source of an
+ * accepted PROXY header, in o) is the one sessions, limits and headers
+ * are about; replies go to the sender, d->client.
+ */
 static void
 route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 {
 	struct sess_key		 key;
+	struct sess_origin	 o, *op = NULL;
 	struct sessmap_entry	*e;
 	struct session		*s;
+	const unsigned char	*data = d->data;
+	size_t			 len = d->len;
 	uint64_t		 hash;
 
-	addr_key_make(&key.client, &d->client.sa);
+	memset(&key.peer, 0, sizeof(key.peer));
+	if (r->conf->pp_from != NULL &&
+	    acl_match_sa(r->conf->pp_from, &d->client.sa) == ACL_ALLOW) {
+		switch (route_unwrap(r, d, &o, &data, &len)) {
+		case -1:
+			return;
+		case 1:
+			op = &o;
+			addr_key_make(&key.peer, &d->client.sa);
+			break;
+		}
+	}
+	addr_key_make(&key.client, op != NULL ? &o.client.sa : &d->client.sa);
 	listener_local_key(r->listener, &d->local, &key.local);
 	hash = sessmap_hash(&r->map, &key);
 	if ((e = sessmap_find(&r->map, &key, hash)) != NULL) {
 		s = (struct session *)e;
 		session_touch(s, now);
-	} else if ((s = session_new(r, d, &key, hash, now)) == NULL)
+	} else if ((s = session_new(r, d, op, &key, hash, now)) == NULL)
 		return;
-	session_send(s, d->data, d->len, now);
+	session_send(s, data, len, now);
 }
 
 /* Client datagrams are waiting: forward one batch, then yield. */

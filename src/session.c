@@ -4,6 +4,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/uio.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "log.h"
+#include "proxyproto.h"
 #include "route.h"
 #include "rxbatch.h"
 #include "session.h"
@@ -47,27 +50,111 @@ session_limit_reached(struct route *r, uint64_t now)
 	return 1;
 }
 
+/* Binds the client's own address (IP_TRANSPARENT) for transparent mode. */
 static int
-session_socket(struct route *r, uint64_t now)
+session_bind_client(int fd, const union sockaddr_u *c, socklen_t clen)
+{
+	int	on = 1, rc;
+
+	if (c->sa.sa_family == AF_INET)
+		rc = setsockopt(fd, SOL_IP, IP_TRANSPARENT, &on, sizeof(on));
+	else
+		rc = setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &on,
+		    sizeof(on));
+	/* The same client may have sessions to other upstreams too. */
+	if (rc == 0)
+		rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (rc == 0)
+		rc = bind(fd, &c->sa, clen);
+	return rc;
+}
+
+static int
+session_socket(struct route *r, const union sockaddr_u *c, socklen_t clen,
+    uint64_t now)
 {
 	const struct addr	*u = &r->conf->upstream;
+	char			 client[ADDR_STRLEN];
 	unsigned int		 n;
-	int			 fd, saved;
+	int			 fd, saved, bound = 1;
 
 	fd = socket(u->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (fd != -1 &&
+	if (fd != -1 && r->conf->transparent) {
+		if (c->sa.sa_family != u->ss.ss_family) {
+			/* A PROXY header's client of the other family. */
+			close(fd);
+			fd = -1;
+			errno = EAFNOSUPPORT;
+			bound = 0;
+		} else if (session_bind_client(fd, c, clen) == -1)
+			bound = 0;
+	}
+	if (fd != -1 && bound &&
 	    connect(fd, (const struct sockaddr *)&u->ss, u->len) == 0)
 		return fd;
 	saved = errno;
 	if (fd != -1)
 		close(fd);
 	r->stats.drop_socket_error++;
-	if ((n = ratelimit_allow(&r->rl_socket, now)) != 0)
+	if ((n = ratelimit_allow(&r->rl_socket, now)) == 0)
+		return -1;
+	if (!bound)
+		log_warning("route %s: transparent: cannot bind client "
+		    "address %s: %s%s (%u suppressed)", r->conf->name,
+		    addr_format(&c->sa, client, sizeof(client)),
+		    strerror(saved), saved == EPERM ? " (needs CAP_NET_ADMIN)" :
+		    "", n - 1);
+	else
 		log_warning("route %s: cannot open a socket to upstream %s: "
 		    "%s (%u suppressed)", r->conf->name, r->conf->upstream_str,
 		    strerror(saved), n - 1);
 	return -1;
+}
+
+/*
+ * The PROXY v2 header of a new session, built once: the client (or the
+ * client an accepted header named) and the address it sent to (the
+ * listener's, on a wildcard listener the datagram's local address, or
+ * an accepted header's destination). Returns its length, 0 if none.
+ */
+static size_t
+session_pp_build(struct route *r, const struct dgram *d,
+    const struct sess_origin *o, unsigned char *buf, size_t size)
+{
+	const struct listener	*l = r->listener;
+	struct proxyproto	 h;
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+	ssize_t			 n;
+
+	if (r->conf->pp_send == CONF_PP_OFF)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.cmd = PROXYPROTO_CMD_PROXY;
+	h.transport = PROXYPROTO_DGRAM;
+	if (o != NULL) {
+		memcpy(&h.src, &o->client, o->clientlen);
+		memcpy(&h.dst, &o->dst, sizeof(o->dst));
+	} else
+		memcpy(&h.src, &d->client, d->clientlen);
+	if (h.dst.ss_family == AF_UNSPEC) {
+		memcpy(&h.dst, &l->addr.ss, l->addr.len);
+		if (d->local.family == AF_INET) {
+			sin = (struct sockaddr_in *)&h.dst;
+			sin->sin_addr = d->local.a.v4;
+		} else if (d->local.family == AF_INET6) {
+			sin6 = (struct sockaddr_in6 *)&h.dst;
+			sin6->sin6_addr = d->local.a.v6;
+		}
+	}
+	if (r->conf->pp_tlvs & CONF_PP_TLV_AUTHORITY) {
+		h.authority = (const uint8_t *)r->conf->name;
+		h.authority_len = strlen(r->conf->name);
+	}
+	h.crc32c = (r->conf->pp_tlvs & CONF_PP_TLV_CRC32C) != 0;
+	n = proxyproto_encode(buf, size, &h);
+	return n > 0 ? (size_t)n : 0;
 }
 
 /*
@@ -76,22 +163,36 @@ session_socket(struct route *r, uint64_t now)
  */
 struct session *
 session_new(struct route *r, const struct dgram *d,
-    const struct sess_key *key, uint64_t hash, uint64_t now)
+    const struct sess_origin *o, const struct sess_key *key, uint64_t hash,
+    uint64_t now)
 {
 	struct session	*s;
+	unsigned char	 pp[PROXYPROTO_SEND_MAX];
 	char		 client[ADDR_STRLEN];
+	size_t		 pplen;
 	int		 fd;
 
 	if (session_limit_reached(r, now))
 		return NULL;
-	if ((fd = session_socket(r, now)) == -1)
+	if ((fd = session_socket(r, o != NULL ? &o->client : &d->client,
+	    o != NULL ? o->clientlen : d->clientlen, now)) == -1)
 		return NULL;
-	s = xcalloc(1, sizeof(*s));
+	pplen = session_pp_build(r, d, o, pp, sizeof(pp));
+	s = xcalloc(1, sizeof(*s) + pplen);
 	s->entry.key = *key;
 	s->entry.hash = hash;
 	s->route = r;
 	memcpy(&s->client, &d->client, d->clientlen);
 	s->clientlen = d->clientlen;
+	if (o != NULL) {
+		memcpy(&s->origin, &o->client, o->clientlen);
+		s->originlen = o->clientlen;
+	} else {
+		s->origin = s->client;
+		s->originlen = s->clientlen;
+	}
+	memcpy(s->pp_hdr, pp, pplen);
+	s->pp_len = (uint16_t)pplen;
 	s->local = d->local;
 	s->fd = fd;
 	s->last_ms = now;
@@ -106,7 +207,7 @@ session_new(struct route *r, const struct dgram *d,
 		route_schedule_expire(r, now);
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("route %s: new session for %s", r->conf->name,
-		    addr_format(&s->client.sa, client, sizeof(client)));
+		    addr_format(&s->origin.sa, client, sizeof(client)));
 	return s;
 }
 
@@ -154,6 +255,25 @@ session_refused(struct session *s, uint64_t now)
  * from an earlier datagram's ICMP error and says nothing about this one,
  * so it is counted and the send retried once.
  */
+static ssize_t
+session_write(struct session *s, const void *buf, size_t len)
+{
+	struct iovec	iov[2];
+	struct msghdr	msg;
+
+	if (s->pp_len == 0)
+		return send(s->fd, buf, len, 0);
+	/* The header and the payload leave as one datagram. */
+	iov[0].iov_base = s->pp_hdr;
+	iov[0].iov_len = s->pp_len;
+	iov[1].iov_base = (void *)(uintptr_t)buf;
+	iov[1].iov_len = len;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	return sendmsg(s->fd, &msg, 0);
+}
+
 void
 session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 {
@@ -162,14 +282,21 @@ session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 	ssize_t		 rc;
 	int		 error;
 
-	rc = send(s->fd, buf, len, 0);
+	if (s->pp_len != 0 && len + s->pp_len > r->conf->max_datagram) {
+		r->stats.drop_proxy_oversize++;
+		return;
+	}
+	rc = session_write(s, buf, len);
 	if (rc == -1 && errno == ECONNREFUSED) {
 		session_refused(s, now);
-		rc = send(s->fd, buf, len, 0);
+		rc = session_write(s, buf, len);
 	}
 	if (rc != -1) {
 		r->stats.rx_datagrams++;
 		r->stats.rx_bytes += len;
+		/* send = "first": the header went with this one. */
+		if (r->conf->pp_send == CONF_PP_FIRST)
+			s->pp_len = 0;
 		return;
 	}
 	/* Saved: logging may change errno. */

@@ -22,20 +22,37 @@
 
 struct route;
 
+/*
+ * Whom a datagram with an accepted PROXY header speaks for: the header's
+ * source and destination. Replies still go to its sender, the proxy in
+ * front.
+ */
+struct sess_origin {
+	union sockaddr_u	 client;
+	socklen_t		 clientlen;
+	union sockaddr_u	 dst;
+};
+
 struct session {
 	struct sessmap_entry	 entry;		/* key and hash chain */
 	struct route		*route;
-	union sockaddr_u	 client;
+	union sockaddr_u	 client;	/* where replies go */
 	socklen_t		 clientlen;
+	union sockaddr_u	 origin;	/* whom it speaks for: client,
+						   or a PROXY header's source */
+	socklen_t		 originlen;
 	struct local_addr	 local;
 	int			 fd;
 	uint64_t		 last_ms;
 	TAILQ_ENTRY(session)	 idle;
 	struct event		 ev;
+	uint16_t		 pp_len;	/* PROXY header still to send */
+	unsigned char		 pp_hdr[];	/* built once, at creation */
 };
 
 struct session	*session_new(struct route *, const struct dgram *,
-		    const struct sess_key *, uint64_t, uint64_t);
+		    const struct sess_origin *, const struct sess_key *,
+		    uint64_t, uint64_t);
 void		 session_close(struct session *);
 void		 session_send(struct session *, const void *, size_t,
 		    uint64_t);

@@ -21,6 +21,9 @@
 struct sess_key {
 	struct addr_key	 client;
 	struct addr_key	 local;		/* zero unless the listener is a wildcard */
+	struct addr_key	 peer;		/* the sender of an accepted PROXY
+					   header (client is its source);
+					   zero otherwise */
 };
 
 struct sessmap_entry {

@@ -43,6 +43,12 @@
 	    "Datagrams dropped: send to the upstream failed")		\
 	X(drop_client_send, COUNTER,					\
 	    "Datagrams dropped: send to the client failed")		\
+	X(drop_proxy_oversize, COUNTER,					\
+	    "Datagrams dropped: the PROXY header would pass "		\
+	    "max_datagram_size")					\
+	X(drop_proxy_invalid, COUNTER,					\
+	    "Datagrams dropped: missing or malformed PROXY header from " \
+	    "a proxy_protocol_from source")				\
 	X(upstream_refused, COUNTER,					\
 	    "ICMP port unreachable from the upstream")			\
 	X(rx_errors, COUNTER,						\

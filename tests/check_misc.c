@@ -78,6 +78,7 @@ START_TEST(test_stats_format)
 	    "sessions_created=0 sessions_expired=0 sessions_closed=0 "
 	    "drop_oversize=0 drop_truncated=0 drop_session_limit=4 "
 	    "drop_socket_error=0 drop_upstream_send=0 drop_client_send=0 "
+	    "drop_proxy_oversize=0 drop_proxy_invalid=5 "
 	    "upstream_refused=7 rx_errors=9 drop_rcvbuf=11";
 
 	memset(&st, 0, sizeof(st));
@@ -87,6 +88,7 @@ START_TEST(test_stats_format)
 	st.tx_bytes = UINT64_MAX;
 	st.sessions_active = 1;
 	st.drop_session_limit = 4;
+	st.drop_proxy_invalid = 5;
 	st.upstream_refused = 7;
 	st.rx_errors = 9;
 	st.drop_rcvbuf = 11;
@@ -106,7 +108,8 @@ START_TEST(test_stats_format_zero)
 	    "tx_bytes=0 sessions_active=0 sessions_created=0 "
 	    "sessions_expired=0 sessions_closed=0 drop_oversize=0 "
 	    "drop_truncated=0 drop_session_limit=0 drop_socket_error=0 "
-	    "drop_upstream_send=0 drop_client_send=0 upstream_refused=0 "
+	    "drop_upstream_send=0 drop_client_send=0 "
+	    "drop_proxy_oversize=0 drop_proxy_invalid=0 upstream_refused=0 "
 	    "rx_errors=0 drop_rcvbuf=0");
 }
 END_TEST

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "proxyproto.h"
 
 #define H_MAX_CHILDREN	64
 
@@ -257,6 +258,58 @@ h_port_bindable(uint16_t port)
 	return ok;
 }
 
+static const char *
+mock_fmt(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char	ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip,
+		    ntohs(((const struct sockaddr_in *)ss)->sin_port));
+	} else {
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr, ip,
+		    sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip,
+		    ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
+	}
+	return buf;
+}
+
+/* MOCK_PROXY: what the header at the start of buf says, then the rest. */
+static int
+mock_proxy(const char *tag, const unsigned char *buf, size_t n, char *out,
+    size_t outlen)
+{
+	struct proxyproto	h;
+	char			src[80], dst[80];
+	int			rc = 0, len;
+
+	if (!proxyproto_has_sig(buf, n))
+		len = snprintf(out, outlen, "%s - ", tag);
+	else if ((rc = proxyproto_decode(buf, n, &h)) != 0)
+		return snprintf(out, outlen, "%s bad %s", tag,
+		    proxyproto_strerror(rc));
+	else if (h.cmd == PROXYPROTO_CMD_LOCAL ||
+	    h.src.ss_family == AF_UNSPEC)
+		len = snprintf(out, outlen, "%s LOCAL ", tag);
+	else
+		len = snprintf(out, outlen, "%s %s %s%s%.*s ", tag,
+		    mock_fmt(&h.src, src, sizeof(src)),
+		    mock_fmt(&h.dst, dst, sizeof(dst)),
+		    h.authority != NULL ? " auth=" : "",
+		    (int)h.authority_len,
+		    h.authority != NULL ? (const char *)h.authority : "");
+	if (proxyproto_has_sig(buf, n) && rc == 0) {
+		buf += h.len;
+		n -= h.len;
+	}
+	memcpy(out + len, buf, n);
+	return len + (int)n;
+}
+
 static void
 mock_serve(int fd, enum mock_mode mode, const char *tag)
 {
@@ -301,6 +354,12 @@ mock_serve(int fd, enum mock_mode mode, const char *tag)
 			    ntohs(((struct sockaddr_in6 *)&peer)->sin6_port));
 			memcpy(out + len, buf, (size_t)n);
 			sendto(fd, out, (size_t)len + (size_t)n, 0,
+			    (struct sockaddr *)&peer, plen);
+			break;
+		case MOCK_PROXY:
+			len = mock_proxy(tag, (unsigned char *)buf, (size_t)n,
+			    out, sizeof(out));
+			sendto(fd, out, (size_t)len, 0,
 			    (struct sockaddr *)&peer, plen);
 			break;
 		}

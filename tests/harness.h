@@ -19,8 +19,12 @@ enum mock_mode {
 	MOCK_ECHO,		/* send the payload back */
 	MOCK_PEER,		/* send back "<tag> <peer port> <payload>" */
 	MOCK_TWICE,		/* send the payload back two times */
-	MOCK_TRICKLE		/* send it back MOCK_TRICKLE_COUNT times,
+	MOCK_TRICKLE,		/* send it back MOCK_TRICKLE_COUNT times,
 				   100 ms apart */
+	MOCK_PROXY		/* parse a PROXY v2 header, send back
+				   "<tag> <src> <dst>[ auth=<a>] <payload>",
+				   "<tag> LOCAL <payload>", "<tag> - <payload>"
+				   without one, "<tag> bad <why>" */
 };
 
 #define MOCK_TRICKLE_COUNT	8

@@ -1,0 +1,366 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
+ * PROXY protocol v2 through the real daemon on loopback: a mock upstream
+ * parses the header and answers with the client address it saw, for
+ * send = "every" and "first", IPv4 and IPv6, wildcard listeners and the
+ * size limit; proxy_protocol_from strips headers from trusted senders,
+ * keys sessions by the named client and the sender, drops what is
+ * missing or malformed, and passes untrusted headers on as payload; two
+ * daemons in a chain deliver the first client's address to the last
+ * upstream.
+ */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+#include "proxyproto.h"
+
+#define F6	h_family6()
+#define LO6	(h_family6() == AF_INET6 ? "[::1]" : "127.0.0.1")
+
+static struct daemon *
+start(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static struct daemon *
+start(const char *fmt, ...)
+{
+	char		 text[4096], conf[256];
+	const char	*dir;
+	va_list		 ap;
+	struct daemon	*d;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	dir = h_tmpdir();
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	h_write_file(conf, "%s", text);
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_msg(d != NULL, "daemon did not start");
+	return d;
+}
+
+static void
+stop(struct daemon *d)
+{
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+}
+
+/* "ip:port" or "[ip]:port" of a socket's own end. */
+static const char *
+local_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl = sizeof(ss);
+	char			ip[INET6_ADDRSTRLEN];
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip,
+		    sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip,
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	} else {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip,
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+	}
+	return buf;
+}
+
+static void
+rt_expect(int c, const char *out, const char *want)
+{
+	char	buf[512];
+
+	ck_assert_int_eq(client_rt_str(c, out, buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, want);
+}
+
+/* every / first, on IPv4 and IPv6: the upstream sees the client. */
+static void
+send_case(int family, const char *lo, const char *mode)
+{
+	struct mock	*m = mock_start(family, 0, MOCK_PROXY, "up");
+	uint16_t	 lp = h_free_port(family);
+	struct daemon	*d;
+	char		 me[80], want[256];
+	int		 c, first = strcmp(mode, "first") == 0;
+
+	d = start("routes = ( { name = \"dns-1\"; listen = \"%s:%u\"; "
+	    "upstream = \"%s:%u\"; proxy_protocol = { send = \"%s\"; "
+	    "tlvs = [ \"authority\" ]; }; } );\n", lo, lp, lo, m->port,
+	    mode);
+	c = client_open(family, lp);
+	local_name(c, me, sizeof(me));
+	snprintf(want, sizeof(want), "up %s %s:%u auth=dns-1 one", me, lo, lp);
+	rt_expect(c, "one", want);
+	if (first) {
+		rt_expect(c, "two", "up - two");
+		rt_expect(c, "three", "up - three");
+	} else {
+		snprintf(want, sizeof(want), "up %s %s:%u auth=dns-1 two", me,
+		    lo, lp);
+		rt_expect(c, "two", want);
+	}
+	/* Replies pass unchanged: the mock's text is all the client got. */
+	ck_assert_int_eq(daemon_stat(d, "dns-1", "sessions_created"), 1);
+	ck_assert_int_eq(daemon_stat(d, "dns-1", "rx_bytes"),
+	    first ? 3 + 3 + 5 : 3 + 3);
+	ck_assert_int_eq(daemon_stat(d, "dns-1", "drop_proxy_oversize"), 0);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+
+START_TEST(send_every_v4)
+{
+	send_case(AF_INET, "127.0.0.1", "every");
+}
+END_TEST
+
+START_TEST(send_first_v4)
+{
+	send_case(AF_INET, "127.0.0.1", "first");
+}
+END_TEST
+
+START_TEST(send_every_v6)
+{
+	send_case(F6, LO6, "every");
+}
+END_TEST
+
+START_TEST(send_first_v6)
+{
+	send_case(F6, LO6, "first");
+}
+END_TEST
+
+/* A wildcard listener names the address the client sent to. */
+START_TEST(send_wildcard_local)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PROXY, "up");
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 me[80], want[256];
+	int		 c;
+
+	d = start("routes = ( { name = \"w\"; listen = \"0.0.0.0:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; proxy_protocol = { send = "
+	    "\"every\"; tlvs = [ \"crc32c\" ]; }; } );\n", lp, m->port);
+	c = client_open_from("127.0.0.2", "127.0.0.3", lp);
+	local_name(c, me, sizeof(me));
+	snprintf(want, sizeof(want), "up %s 127.0.0.3:%u x", me, lp);
+	rt_expect(c, "x", want);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* The header counts against max_datagram_size: counted and dropped. */
+START_TEST(send_oversize)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PROXY, "up");
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[256], out[64];
+	int		 c;
+
+	/* A 28-byte header: 12 payload bytes fit in 40, 13 do not. */
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; max_datagram_size = 40; "
+	    "proxy_protocol = { send = \"first\"; }; } );\n", lp, m->port);
+	c = client_open(AF_INET, lp);
+	memset(out, 'y', sizeof(out));
+	ck_assert_int_eq(send(c, out, 13, 0), 13);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_proxy_oversize"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 0);
+	/*
+	 * The header was not sent yet: the next datagram carries it (40
+	 * bytes up; the mock's answer naming the client is longer than 40,
+	 * so it is the reply that is dropped).
+	 */
+	ck_assert_int_eq(send(c, out, 12, 0), 12);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_oversize"), 1);
+	/* Then 13 bytes pass: no header any more. */
+	rt_expect(c, "zzzzzzzzzzzzz", "up - zzzzzzzzzzzzz");
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_proxy_oversize"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 2);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* A header naming src, then payload, in buf; returns the length. */
+static size_t
+wrap(uint8_t *buf, const char *src, uint16_t sport, const char *payload)
+{
+	struct proxyproto	h;
+	struct sockaddr_in	*s = (struct sockaddr_in *)&h.src;
+	struct sockaddr_in	*t = (struct sockaddr_in *)&h.dst;
+	ssize_t			n;
+
+	memset(&h, 0, sizeof(h));
+	h.cmd = PROXYPROTO_CMD_PROXY;
+	h.transport = PROXYPROTO_DGRAM;
+	s->sin_family = t->sin_family = AF_INET;
+	inet_pton(AF_INET, src, &s->sin_addr);
+	s->sin_port = htons(sport);
+	inet_pton(AF_INET, "198.51.100.9", &t->sin_addr);
+	t->sin_port = htons(53);
+	n = proxyproto_encode(buf, PROXYPROTO_SEND_MAX, &h);
+	ck_assert_int_gt(n, 0);
+	memcpy(buf + n, payload, strlen(payload));
+	return (size_t)n + strlen(payload);
+}
+
+static void
+send_expect(int c, const void *out, size_t len, const char *want)
+{
+	char	buf[512];
+	ssize_t	n;
+
+	ck_assert_int_eq(send(c, out, len, 0), (ssize_t)len);
+	if (want == NULL) {
+		ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+		return;
+	}
+	n = client_recv(c, buf, sizeof(buf) - 1, 2000);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(accept_trusted)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PROXY, "up");
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	uint8_t		 buf[512];
+	size_t		 n;
+	int		 c, c2;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; proxy_protocol_from = [ "
+	    "\"10.0.0.0/8\", \"127.0.0.2/32\" ]; } );\n", lp, m->port);
+	c = client_open_from("127.0.0.2", "127.0.0.1", lp);
+	/* The header is stripped; the reply goes back to the sender. */
+	n = wrap(buf, "192.0.2.7", 4242, "a");
+	send_expect(c, buf, n, "up - a");
+	send_expect(c, buf, n, "up - a");
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 1);
+	/* Another client behind the same sender: another session. */
+	n = wrap(buf, "192.0.2.8", 4242, "b");
+	send_expect(c, buf, n, "up - b");
+	n = wrap(buf, "192.0.2.7", 4243, "c");
+	send_expect(c, buf, n, "up - c");
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 3);
+	/* LOCAL: forwarded for the sender itself. */
+	memcpy(buf, (const uint8_t[]){ 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+	    0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x20, 0x00, 0x00, 0x00, 'l' },
+	    17);
+	send_expect(c, buf, 17, "up - l");
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 4);
+	/* Missing, truncated, malformed: dropped and counted. */
+	send_expect(c, "plain", 5, NULL);
+	n = wrap(buf, "192.0.2.7", 4242, "");
+	send_expect(c, buf, n - 1, NULL);
+	buf[12] = 0x22;
+	send_expect(c, buf, n, NULL);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_proxy_invalid"), 3);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 4);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 5);
+
+	/* Untrusted 127.0.0.1: its header is only payload, passed on. */
+	c2 = client_open_from("127.0.0.1", "127.0.0.1", lp);
+	n = wrap(buf, "192.0.2.7", 4242, "u");
+	send_expect(c2, buf, n, "up 192.0.2.7:4242 198.51.100.9:53 u");
+	send_expect(c2, "plain", 5, "up - plain");
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_proxy_invalid"), 3);
+	close(c);
+	close(c2);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * Client -> udproxy A (send every) -> udproxy B (accepts from A, sends
+ * every) -> upstream: the upstream sees the client and the address it
+ * sent to at A.
+ */
+START_TEST(chain_of_two)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PROXY, "up");
+	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
+	struct daemon	*a, *b;
+	char		 me[80], want[256];
+	int		 c;
+
+	b = start("routes = ( { name = \"b\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; proxy_protocol_from = [ "
+	    "\"127.0.0.0/8\" ]; proxy_protocol = { send = \"every\"; "
+	    "tlvs = [ \"authority\", \"crc32c\" ]; }; } );\n", pb, m->port);
+	a = start("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; proxy_protocol = { send = "
+	    "\"every\"; tlvs = [ \"crc32c\" ]; }; } );\n", pa, pb);
+	c = client_open(AF_INET, pa);
+	local_name(c, me, sizeof(me));
+	snprintf(want, sizeof(want), "up %s 127.0.0.1:%u auth=b hop", me, pa);
+	rt_expect(c, "hop", want);
+	rt_expect(c, "hop", want);
+	ck_assert_int_eq(daemon_stat(b, "b", "sessions_created"), 1);
+	ck_assert_int_eq(daemon_stat(b, "b", "drop_proxy_invalid"), 0);
+	ck_assert_int_eq(daemon_stat(a, "a", "tx_datagrams"), 2);
+	close(c);
+	stop(a);
+	stop(b);
+	mock_stop(m);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("proxy");
+	TCase	*tc = tcase_create("proxy");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, send_every_v4);
+	tcase_add_test(tc, send_first_v4);
+	tcase_add_test(tc, send_every_v6);
+	tcase_add_test(tc, send_first_v6);
+	tcase_add_test(tc, send_wildcard_local);
+	tcase_add_test(tc, send_oversize);
+	tcase_add_test(tc, accept_trusted);
+	tcase_add_test(tc, chain_of_two);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
