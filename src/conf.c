@@ -18,6 +18,7 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "conffile.h"
 #include "xmalloc.h"
 
 /* Error context while loading: the first error wins and stops the load. */
@@ -727,7 +728,7 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	struct conf	*conf;
 	config_t	 cf;
 	struct stat	 st;
-	char		*dir;
+	char		*dir, *text = NULL;
 	int		 saved;
 
 	conf = xcalloc(1, sizeof(*conf));
@@ -736,8 +737,11 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	dir = conf_dirname(path);
 	config_init(&cf);
 	config_set_include_dir(&cf, dir);
+	/* The file's checks and size limits first (conffile.c). */
+	if ((text = conffile_load(path, dir, err, errlen)) == NULL)
+		goto fail;
 	errno = 0;
-	if (config_read_file(&cf, path) == CONFIG_FALSE) {
+	if (config_read_string(&cf, text) == CONFIG_FALSE) {
 		saved = errno;
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
 			/* libconfig refuses a directory without an errno. */
@@ -757,10 +761,12 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	if (conf_parse(&ctx, conf, &cf) == -1)
 		goto fail;
 	config_destroy(&cf);
+	free(text);
 	free(dir);
 	return conf;
 fail:
 	config_destroy(&cf);
+	free(text);
 	free(dir);
 	conf_free(conf);
 	return NULL;

@@ -820,7 +820,10 @@ START_TEST(test_unterminated_string)
 }
 END_TEST
 
-/* A raw NUL byte is a syntax error, not the end of the file. */
+/*
+ * A raw NUL byte is an error, not the end of the file (libconfig would
+ * ignore what follows it): refused before parsing, with its line.
+ */
 START_TEST(test_nul_byte)
 {
 	static const char	 text[] =
@@ -833,7 +836,7 @@ START_TEST(test_nul_byte)
 	ck_assert_uint_eq(fwrite(text, 1, sizeof(text) - 1, f),
 	    sizeof(text) - 1);
 	ck_assert_int_eq(fclose(f), 0);
-	snprintf(want, sizeof(want), "%s:2: syntax error", path);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in the file", path);
 	load_path_fail(path, want);
 }
 END_TEST
