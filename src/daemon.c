@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /*
@@ -159,10 +160,9 @@ daemon_detach(struct pidfile *pf)
 	if (len > 0 && msg[0] == '+')
 		_exit(0);
 	if (len > 1)
-		fprintf(stderr, "udproxy: error: %s\n", msg + 1);
+		log_stderr("error: %s", msg + 1);
 	else if (waitpid(pid, &status, 0) == pid)
-		fprintf(stderr, "udproxy: error: daemon exited during start "
-		    "(see syslog)\n");
+		log_stderr("error: daemon exited during start (see syslog)");
 	_exit(1);
 }
 

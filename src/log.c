@@ -65,17 +65,47 @@ log_enabled(enum log_level level)
 	return level <= log_maxlevel;
 }
 
+/*
+ * Names, paths and libconfig's messages come from files and packets: a
+ * control byte (C0, DEL, or C1 written as UTF-8) must not reach a terminal
+ * or a log line, where a newline forges a line and ESC drives the terminal.
+ */
+void
+log_sanitize(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = p[1] = '?';
+			p++;
+		}
+	}
+}
+
+void
+log_stderr(const char *fmt, ...)
+{
+	char	line[2048];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_sanitize(line);
+	fprintf(stderr, "udproxy: %s\n", line);
+	fflush(stderr);
+}
+
 static void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	char	 line[1024];
-	size_t	 i;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	/* Names and paths come from files and packets: keep lines printable. */
-	for (i = 0; line[i] != '\0'; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	log_sanitize(line);
 	if (log_foreground) {
 		fprintf(stderr, "udproxy: %s: %s\n", log_names[level], line);
 		fflush(stderr);

@@ -33,6 +33,10 @@ int	log_enabled(enum log_level);
 void	log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_libevent_cb(int, const char *);
+void	log_sanitize(char *);
+/* "udproxy: " and the message on stderr, control bytes escaped. */
+void	log_stderr(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "conffile.h"
 #include "daemon.h"
 #include "log.h"
 #include "paths.h"
@@ -73,7 +74,7 @@ main_fail(int notify, struct pidfile *pf, const char *msg)
 	if (notify != -1)
 		daemon_notify(notify, msg);
 	else
-		fprintf(stderr, "udproxy: error: %s\n", msg);
+		log_stderr("error: %s", msg);
 	exit(1);
 }
 
@@ -131,21 +132,22 @@ main(int argc, char *argv[])
 	 * deploy swapped a symbolic link reads the link's new target.
 	 */
 	if (main_abspath(path, abspath, sizeof(abspath)) == -1) {
-		fprintf(stderr, "udproxy: error: %s: %s\n", path,
-		    strerror(errno));
+		log_stderr("error: %s: %s", path, strerror(errno));
 		return 1;
 	}
+	/* Files owned by the user udproxy starts as are its own. */
+	conffile_set_owner(geteuid());
 	if ((conf = conf_load_file(abspath, err, sizeof(err))) == NULL)
 		main_fail(-1, NULL, err);
 	if (test && priv_check(conf->user, conf->group, err,
 	    sizeof(err)) == -1) {
 		conf_free(conf);
-		fprintf(stderr, "udproxy: error: %s: %s\n", abspath, err);
+		log_stderr("error: %s: %s", abspath, err);
 		return 1;
 	}
 	if (test) {
-		fprintf(stderr, "udproxy: %s: configuration is valid, "
-		    "%zu routes\n", abspath, conf->nroutes);
+		log_stderr("%s: configuration is valid, %zu routes", abspath,
+		    conf->nroutes);
 		conf_free(conf);
 		return 0;
 	}

@@ -877,6 +877,134 @@ START_TEST(cli_flags)
 }
 END_TEST
 
+/* Whether s holds a control byte other than the newline ending each line. */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && (*s != '\n' ||
+		    (s[1] != '\0' && strncmp(s + 1, "udproxy: ", 9) != 0))) ||
+		    *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * Bytes from the file reach stderr escaped: a route name with a newline
+ * and an ESC sequence cannot forge a line or drive the terminal, from -t
+ * or from a start that fails, and neither can a file name.
+ */
+START_TEST(cli_errors_escaped)
+{
+	char		 dbuf[64], conf[256], want[1024];
+	const char	*dir = tmpdir(dbuf, sizeof(dbuf));
+	struct run	 r;
+
+	snprintf(conf, sizeof(conf), "%s/evil.conf", dir);
+	h_write_file(conf, "routes = (\n"
+	    "  { name = \"x\\nudproxy: %s: configuration is valid\\x1b[2J\";"
+	    " listen = \"127.0.0.1:1\"; upstream = \"127.0.0.1:2\"; }\n"
+	    ");\n", conf);
+	snprintf(want, sizeof(want), "udproxy: error: %s:2: route name "
+	    "'x?udproxy: %s: configuration is valid?[2J' is invalid", conf,
+	    conf);
+	run(&r, dir, NULL, "-t", "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "stderr: %s",
+	    r.err);
+	ck_assert_msg(!has_control(r.err), "stderr: %s", r.err);
+	run(&r, dir, NULL, "-f", "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(!has_control(r.err), "stderr: %s", r.err);
+	ck_assert_msg(strstr(r.err, "'x?udproxy: ") != NULL, "stderr: %s",
+	    r.err);
+	/* Through the daemonizing launcher too. */
+	run(&r, dir, NULL, "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(!has_control(r.err), "stderr: %s", r.err);
+	ck_assert_msg(strstr(r.err, "'x?udproxy: ") != NULL, "stderr: %s",
+	    r.err);
+
+	/* libconfig's own message names the file as given. */
+	snprintf(conf, sizeof(conf), "%s/new\nline\033[1m.conf", dir);
+	run(&r, dir, NULL, "-t", "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "udproxy: error: %s/new?line?[1m.conf: "
+	    "No such file or directory\n", dir);
+	ck_assert_str_eq(r.err, want);
+	/* C1 controls written as UTF-8 (U+009B is CSI) are escaped too. */
+	snprintf(conf, sizeof(conf), "%s/c1\xc2\x9b" "31m\xc3\xa9.conf", dir);
+	run(&r, dir, NULL, "-t", "-c", conf, (char *)NULL);
+	snprintf(want, sizeof(want), "udproxy: error: %s/c1??31m\xc3\xa9.conf: "
+	    "No such file or directory\n", dir);
+	ck_assert_str_eq(r.err, want);
+	rmtree(dir);
+}
+END_TEST
+
+/*
+ * StrictModes: a file that others can write, or that another user owns,
+ * is refused by -t, at start and on reload (the old configuration runs
+ * on); a FIFO is refused at once instead of waited on.
+ */
+START_TEST(cli_strict_modes)
+{
+	char		 dbuf[64], conf[256], inc[256], want[512];
+	const char	*dir = tmpdir(dbuf, sizeof(dbuf));
+	uint16_t	 port = h_free_port(AF_INET);
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	struct daemon	*d;
+	struct run	 r;
+	char		 buf[64];
+	int		 c;
+
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	snprintf(inc, sizeof(inc), "%s/routes.inc", dir);
+	h_write_file(conf, "@include \"routes.inc\"\n");
+	h_write_file(inc, "routes = ( { name = \"a\"; listen = "
+	    "\"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; } );\n", port,
+	    m->port);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	ck_assert_int_eq(chmod(inc, 0620), 0);
+	snprintf(want, sizeof(want), "udproxy: error: %s: refused: writable "
+	    "by its group (mode 0620); chmod go-w it\n", inc);
+	run(&r, dir, NULL, "-t", "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, want);
+	run(&r, dir, NULL, "-f", "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, want);
+	ck_assert(h_port_bindable(port));
+
+	/* Fixed, it starts; made writable again, the reload is refused. */
+	ck_assert_int_eq(chmod(inc, 0600), 0);
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	c = client_open(AF_INET, port);
+	ck_assert_int_eq(client_rt_str(c, "one", buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(chmod(conf, 0646), 0);
+	ck_assert_int_eq(daemon_reload(d), -1);
+	snprintf(want, sizeof(want), "reload failed: %s: refused: writable by "
+	    "everyone (mode 0646)", conf);
+	ck_assert_int_eq(daemon_log_count(d, want), 1);
+	ck_assert_int_eq(client_rt_str(c, "two", buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	close(c);
+
+	/* A FIFO as the file: -t answers at once, it does not wait. */
+	snprintf(conf, sizeof(conf), "%s/fifo.conf", dir);
+	ck_assert_int_eq(mkfifo(conf, 0600), 0);
+	run(&r, dir, NULL, "-t", "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "udproxy: error: %s: not a regular "
+	    "file\n", conf);
+	ck_assert_str_eq(r.err, want);
+	mock_stop(m);
+	rmtree(dir);
+}
+END_TEST
+
 /* --- privileges ------------------------------------------------------ */
 
 /* The numbers after "Key:" in /proc/PID/status, up to max. */
@@ -1240,6 +1368,8 @@ main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, cli_test_config);
 	tcase_add_test(tc, cli_flags);
+	tcase_add_test(tc, cli_errors_escaped);
+	tcase_add_test(tc, cli_strict_modes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("privileges");
