@@ -7,8 +7,10 @@
  * file (the main one and every @include) must be a regular file of at
  * most CONFFILE_MAX bytes that only its owner can write, owned by root or
  * by the user udproxy started as (sshd's StrictModes: the file names the
- * pidfile, which the daemon truncates and deletes). libconfig 1.5 parses
- * in time quadratic in a token's length, hence the size limits.
+ * pidfile, which the daemon truncates and deletes). libconfig 1.5 reading
+ * a file itself takes time quadratic in a token's length (its scanner
+ * rescans a token at every buffer refill), hence the size limits; the
+ * main file is read here whole and parsed from memory, in linear time.
  */
 #ifndef UDPROXY_CONFFILE_H
 #define UDPROXY_CONFFILE_H

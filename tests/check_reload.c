@@ -671,11 +671,14 @@ START_TEST(sighup_during_startup)
 END_TEST
 
 /*
- * A file that takes libconfig long to parse (one ~900 KB token: its
- * scanner is quadratic in a token's length), written as a hostile user
- * would: the parse runs in a thread, so a route keeps forwarding every
- * datagram with only small gaps while it goes on, and SIGTERM during such
- * a reload ends the daemon at once instead of after the parse.
+ * A file that takes long to load, written as a hostile user would (one
+ * ~900 KB token, within the size limit) and read from a slow disk (the
+ * shim makes each read(2) of a large file wait: udproxy parses such a
+ * token in linear time, libconfig reading the file itself took 0.5 s).
+ * The load runs in a thread, so a route keeps forwarding every datagram
+ * with only small gaps while it goes on, and SIGTERM during such a reload
+ * ends the daemon at once instead of after the load. slow_disk() comes
+ * before the daemon starts: it inherits the environment.
  */
 static void
 write_slow_conf(uint16_t lp, uint16_t up)
@@ -693,6 +696,22 @@ write_slow_conf(uint16_t lp, uint16_t up)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+static void
+slow_disk(void)
+{
+	const char	*shim = getenv("UDPROXY_SHIM");
+	char		 ms[32];
+
+	ck_assert_msg(shim != NULL && access(shim, R_OK) == 0,
+	    "UDPROXY_SHIM (tests/shim.so) is needed: run under make check");
+	setenv("LD_PRELOAD", shim, 1);
+	snprintf(ms, sizeof(ms), "%d", 500 * h_slow());
+	setenv("SHIM_SLOW_READ", ms, 1);
+	setenv("SHIM_SLOW_READ_MIN", "100000", 1);
+	/* An ASan daemon must accept a library loaded before its runtime. */
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+}
+
 START_TEST(slow_reload_keeps_forwarding)
 {
 	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
@@ -705,6 +724,7 @@ START_TEST(slow_reload_keeps_forwarding)
 
 	writeconf("routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
 	    "upstream = \"127.0.0.1:%u\"; } );\n", pa, m->port);
+	slow_disk();
 	d = start();
 	ca = client_open(AF_INET, pa);
 	ck_assert_int_eq(client_rt_str(ca, "warm", buf, sizeof(buf), 2000),
@@ -766,6 +786,7 @@ START_TEST(check_mode_interruptible)
 	int64_t		 t0;
 
 	write_slow_conf(h_free_port(AF_INET), 9);
+	slow_disk();
 	d = daemon_start_nowait(dir, conf, "-t");
 	h_sleep_ms(100 * h_slow());
 	t0 = h_now_ms();

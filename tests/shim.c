@@ -11,10 +11,16 @@
  *   SHIM_ERRNO=N          with errno N (default ENOBUFS)
  *   SHIM_RECV_PORT=P      the first SHIM_RECV_FAILS (default 1) recvmmsg(2)
  *                         calls on local port P fail with EIO
+ *   SHIM_SLOW_READ=MS     read(2) from a regular file of at least
+ *                         SHIM_SLOW_READ_MIN bytes (default 65536) first
+ *                         sleeps MS milliseconds: a slow disk, or a file
+ *                         that takes long to load (udproxy parses its
+ *                         configuration in linear time)
  * Everything else passes through to libc.
  */
 #define _GNU_SOURCE
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -116,4 +122,30 @@ recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		real = (int (*)(int, struct mmsghdr *, unsigned int, int,
 		    struct timespec *))dlsym(RTLD_NEXT, "recvmmsg");
 	return real(fd, vec, vlen, flags, timeout);
+}
+
+ssize_t
+read(int fd, void *buf, size_t len)
+{
+	static ssize_t	(*real)(int, void *, size_t);
+	const char	*ms = getenv("SHIM_SLOW_READ"), *min;
+	struct timespec	 ts;
+	struct stat	 st;
+	int		 saved = errno;
+	long		 n;
+
+	if (ms != NULL && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size >= ((min = getenv("SHIM_SLOW_READ_MIN")) != NULL ?
+	    atol(min) : 65536)) {
+		n = atol(ms);
+		ts.tv_sec = n / 1000;
+		ts.tv_nsec = (n % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	errno = saved;
+	if (real == NULL)
+		real = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT,
+		    "read");
+	return real(fd, buf, len);
 }
