@@ -23,6 +23,8 @@
 
 static void	route_read_cb(evutil_socket_t, short, void *);
 static void	route_expire_cb(evutil_socket_t, short, void *);
+static void	route_retry_cb(evutil_socket_t, short, void *);
+static void	route_watch(struct route *, uint64_t);
 static void	route_apply_rcvbuf(struct route *);
 
 /* Takes ownership of the listener. */
@@ -41,12 +43,63 @@ route_new(struct worker *w, const struct route_conf *rc,
 	r->ev_read = event_new(w->base, l->fd, EV_READ | EV_PERSIST,
 	    route_read_cb, r);
 	r->ev_expire = evtimer_new(w->base, route_expire_cb, r);
-	if (r->ev_read == NULL || r->ev_expire == NULL)
+	r->ev_retry = evtimer_new(w->base, route_retry_cb, r);
+	if (r->ev_read == NULL || r->ev_expire == NULL || r->ev_retry == NULL)
 		fatalx("route %s: cannot create events", rc->name);
-	event_add(r->ev_read, NULL);
+	route_watch(r, clock_ms());
 	if (rc->rcvbuf != 0)
 		route_apply_rcvbuf(r);
 	return r;
+}
+
+/*
+ * A registration with the event loop failed (epoll_ctl: ENOMEM, or
+ * ENOSPC at fs.epoll.max_user_watches): counted by the caller, logged
+ * here at most once a second per route. errno is the reason.
+ */
+void
+route_event_error(struct route *r, const char *what, uint64_t now)
+{
+	unsigned int	n;
+	int		saved = errno;
+
+	if ((n = ratelimit_allow(&r->rl_event, now)) != 0)
+		log_error("route %s: cannot add %s to the event loop: %s "
+		    "(%u suppressed)", r->conf->name, what, strerror(saved),
+		    n - 1);
+	errno = saved;
+}
+
+/*
+ * Watches the listener. A route is created where nothing may fail (the
+ * commit of a reload), so a failure is retried every second rather than
+ * undone; until then the kernel queues the route's datagrams.
+ */
+static void
+route_watch(struct route *r, uint64_t now)
+{
+	struct timeval	tv = { 1, 0 };
+
+	if (event_add(r->ev_read, NULL) == 0)
+		return;
+	r->stats.event_errors++;
+	route_event_error(r, "the listener (retrying every second)", now);
+	if (evtimer_add(r->ev_retry, &tv) == -1)
+		log_error("route %s: cannot schedule the retry: the route "
+		    "receives nothing until the next reload", r->conf->name);
+}
+
+static void
+route_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct route	*r = arg;
+
+	(void)fd;
+	(void)what;
+	route_watch(r, clock_ms());
+	if (event_pending(r->ev_read, EV_READ, NULL))
+		log_notice("route %s: listener added to the event loop",
+		    r->conf->name);
 }
 
 /* Closes every session, for a reload or shutdown; returns how many. */
@@ -73,6 +126,7 @@ route_free(struct route *r)
 	route_close_sessions(r);
 	event_free(r->ev_read);
 	event_free(r->ev_expire);
+	event_free(r->ev_retry);
 	sessmap_free(&r->map);
 	listener_close(r->listener);
 	free(r);
@@ -123,7 +177,11 @@ route_schedule_expire(struct route *r, uint64_t now)
 	delay = deadline > now ? deadline - now : 0;
 	tv.tv_sec = (time_t)(delay / 1000);
 	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
-	evtimer_add(r->ev_expire, &tv);
+	/* Retried at the route's next datagram (route_read_cb). */
+	if (evtimer_add(r->ev_expire, &tv) == -1) {
+		r->stats.event_errors++;
+		route_event_error(r, "the idle timer", now);
+	}
 }
 
 static void
@@ -251,6 +309,9 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 		else
 			route_dispatch(r, &d, now);
 	}
+	/* Only if adding the idle timer failed: sessions must still end. */
+	if (!TAILQ_EMPTY(&r->idleq) && !evtimer_pending(r->ev_expire, NULL))
+		route_schedule_expire(r, now);
 }
 
 void

@@ -31,6 +31,7 @@ struct route {
 	struct listener		*listener;
 	struct event		*ev_read;
 	struct event		*ev_expire;
+	struct event		*ev_retry;	/* re-adds ev_read after a failure */
 	struct sessmap		 map;
 	struct session_q	 idleq;		/* least recently active first */
 	struct route_stats	 stats;
@@ -38,6 +39,7 @@ struct route {
 	struct ratelimit	 rl_limit;
 	struct ratelimit	 rl_socket;
 	struct ratelimit	 rl_send;
+	struct ratelimit	 rl_event;
 };
 
 struct route	*route_new(struct worker *, const struct route_conf *,
@@ -47,5 +49,6 @@ void		 route_set_conf(struct route *, const struct route_conf *);
 size_t		 route_close_sessions(struct route *);
 void		 route_schedule_expire(struct route *, uint64_t);
 void		 route_log_stats(struct route *);
+void		 route_event_error(struct route *, const char *, uint64_t);
 
 #endif

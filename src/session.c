@@ -198,7 +198,14 @@ session_new(struct route *r, const struct dgram *d,
 	s->last_ms = now;
 	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
-	event_add(&s->ev, NULL);
+	/* Unwatched, the session's replies would never be read: undo. */
+	if (event_add(&s->ev, NULL) == -1) {
+		r->stats.drop_event_error++;
+		route_event_error(r, "a session's upstream socket", now);
+		close(fd);
+		free(s);
+		return NULL;
+	}
 	sessmap_insert(&r->map, &s->entry);
 	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
 	worker_session_add(r->worker);

@@ -39,6 +39,12 @@
 	    "Datagrams dropped: new client while at max_sessions")	\
 	X(drop_socket_error, COUNTER,					\
 	    "Datagrams dropped: upstream socket() or connect() failed")	\
+	X(drop_event_error, COUNTER,					\
+	    "Datagrams dropped: the new session's socket could not be "	\
+	    "added to the event loop")					\
+	X(event_errors, COUNTER,					\
+	    "Listener or timer registrations with the event loop that "	\
+	    "failed (retried)")						\
 	X(drop_upstream_send, COUNTER,					\
 	    "Datagrams dropped: send to the upstream failed")		\
 	X(drop_client_send, COUNTER,					\

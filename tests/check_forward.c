@@ -842,6 +842,76 @@ START_TEST(receive_errors_counted)
 }
 END_TEST
 
+/*
+ * epoll_ctl fails (ENOSPC, as at fs.epoll.max_user_watches) for a new
+ * session's socket: the session is undone (no descriptor kept, nothing in
+ * the map), the datagram is dropped and counted, and the next datagram
+ * makes a session that works. For a listener, the route retries each
+ * second until the loop takes it, and then forwards.
+ */
+START_TEST(event_add_errors)
+{
+	const char	*shim = getenv("UDPROXY_SHIM");
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET), lq = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64], env[32], want[128];
+	int		 c, q, fds, ok = 0, i;
+
+	ck_assert_msg(shim != NULL && access(shim, R_OK) == 0,
+	    "UDPROXY_SHIM (tests/shim.so) is needed: run under make check");
+	setenv("LD_PRELOAD", shim, 1);
+	snprintf(env, sizeof(env), "%u", m->port);
+	setenv("SHIM_EPOLL_PEER_PORT", env, 1);
+	snprintf(env, sizeof(env), "%u", lq);
+	setenv("SHIM_EPOLL_LOCAL_PORT", env, 1);
+	setenv("SHIM_EPOLL_FAILS", "2", 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+	d = start("routes = (\n"
+	    "  { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; },\n"
+	    "  { name = \"q\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; }\n);\n", lp, m->port, lq, m->port);
+	unsetenv("LD_PRELOAD");
+	/* q's listener failed once (the first of two failures) at start. */
+	ck_assert_int_eq(daemon_log_count(d, "route q: cannot add the "
+	    "listener (retrying every second) to the event loop: No space "
+	    "left on device (0 suppressed)"), 1);
+
+	c = client_open(AF_INET, lp);
+	fds = daemon_fd_count(d);
+	ck_assert_int_eq(client_rt_str(c, "lost", buf, sizeof(buf), 500), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_event_error"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 0);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_active"), 0);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 0);
+	ck_assert_int_eq(daemon_fd_count(d), fds);
+	snprintf(want, sizeof(want), "route r: cannot add a session's "
+	    "upstream socket to the event loop: No space left on device");
+	ck_assert_int_eq(daemon_log_count(d, want), 1);
+	/* The failures are used up: the next datagram gets a session. */
+	ck_assert_int_eq(client_rt_str(c, "through", buf, sizeof(buf), 2000),
+	    0);
+	ck_assert_str_eq(buf, "through");
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_event_error"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 1);
+
+	/* Route q is taken by the loop at a retry, and forwards. */
+	ck_assert_int_eq(daemon_wait_log(d, "route q: listener added to the "
+	    "event loop", 1, 5000), 0);
+	q = client_open(AF_INET, lq);
+	for (i = 0; i < 10 && !ok; i++)
+		ok = client_rt_str(q, "q", buf, sizeof(buf), 500) == 0;
+	ck_assert(ok);
+	ck_assert_int_eq(daemon_stat(d, "q", "event_errors"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "event_errors"), 0);
+	close(c);
+	close(q);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -867,6 +937,7 @@ main(void)
 	tcase_add_test(tc, kernel_drops_counted);
 	tcase_add_test(tc, send_errors_counted);
 	tcase_add_test(tc, receive_errors_counted);
+	tcase_add_test(tc, event_add_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -77,7 +77,8 @@ START_TEST(test_stats_format)
 	    "tx_bytes=18446744073709551615 sessions_active=1 "
 	    "sessions_created=0 sessions_expired=0 sessions_closed=0 "
 	    "drop_oversize=0 drop_truncated=0 drop_session_limit=4 "
-	    "drop_socket_error=0 drop_upstream_send=0 drop_client_send=0 "
+	    "drop_socket_error=0 drop_event_error=0 event_errors=0 "
+	    "drop_upstream_send=0 drop_client_send=0 "
 	    "drop_proxy_oversize=0 drop_proxy_invalid=5 "
 	    "upstream_refused=7 rx_errors=9 drop_rcvbuf=11";
 
@@ -108,6 +109,7 @@ START_TEST(test_stats_format_zero)
 	    "tx_bytes=0 sessions_active=0 sessions_created=0 "
 	    "sessions_expired=0 sessions_closed=0 drop_oversize=0 "
 	    "drop_truncated=0 drop_session_limit=0 drop_socket_error=0 "
+	    "drop_event_error=0 event_errors=0 "
 	    "drop_upstream_send=0 drop_client_send=0 "
 	    "drop_proxy_oversize=0 drop_proxy_invalid=0 upstream_refused=0 "
 	    "rx_errors=0 drop_rcvbuf=0");

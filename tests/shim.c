@@ -11,6 +11,10 @@
  *   SHIM_ERRNO=N          with errno N (default ENOBUFS)
  *   SHIM_RECV_PORT=P      the first SHIM_RECV_FAILS (default 1) recvmmsg(2)
  *                         calls on local port P fail with EIO
+ *   SHIM_EPOLL_PEER_PORT=P   the first SHIM_EPOLL_FAILS (default 1)
+ *   SHIM_EPOLL_LOCAL_PORT=P  epoll_ctl(EPOLL_CTL_ADD) calls for a socket
+ *                         connected to port P (bound to local port P)
+ *                         fail with ENOSPC, as at fs.epoll.max_user_watches
  *   SHIM_SLOW_READ=MS     read(2) from a regular file of at least
  *                         SHIM_SLOW_READ_MIN bytes (default 65536) first
  *                         sleeps MS milliseconds: a slow disk, or a file
@@ -19,6 +23,7 @@
  * Everything else passes through to libc.
  */
 #define _GNU_SOURCE
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -148,4 +153,26 @@ read(int fd, void *buf, size_t len)
 		real = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT,
 		    "read");
 	return real(fd, buf, len);
+}
+
+int
+epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	static int	(*real)(int, int, int, struct epoll_event *);
+	static int	 left = -1;
+	const char	*n;
+
+	if (left == -1)
+		left = (n = getenv("SHIM_EPOLL_FAILS")) != NULL ? atoi(n) : 1;
+	if (op == EPOLL_CTL_ADD && left > 0 &&
+	    (shim_fails(fd, "SHIM_EPOLL_PEER_PORT", 1) ||
+	    shim_fails(fd, "SHIM_EPOLL_LOCAL_PORT", 0))) {
+		left--;
+		errno = ENOSPC;
+		return -1;
+	}
+	if (real == NULL)
+		real = (int (*)(int, int, int, struct epoll_event *))dlsym(
+		    RTLD_NEXT, "epoll_ctl");
+	return real(epfd, op, fd, ev);
 }
