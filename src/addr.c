@@ -113,14 +113,12 @@ addr_lookup(const char *host, int bracketed, int flags, uint16_t port,
  * ADDR_RESOLVE, "name:53". The port lives in the string because libconfig
  * 1.5 wraps out-of-range integers silently.
  */
-int
-addr_parse(const char *str, int flags, struct addr *a, char *err,
-    size_t errlen)
+static int
+addr_split(const char *str, char *host, size_t hostmax, int *bracketedp,
+    uint16_t *portp, char *err, size_t errlen)
 {
-	char		 host[256];
 	const char	*colon, *end;
 	size_t		 hostlen;
-	uint16_t	 port;
 	int		 bracketed = 0;
 
 	if (str[0] == '[') {
@@ -134,7 +132,7 @@ addr_parse(const char *str, int flags, struct addr *a, char *err,
 		}
 		bracketed = 1;
 		hostlen = (size_t)(end - str - 1);
-		memcpy(host, str + 1, hostlen < sizeof(host) ? hostlen : 0);
+		memcpy(host, str + 1, hostlen < hostmax ? hostlen : 0);
 		colon = end + 1;
 	} else {
 		if ((colon = strrchr(str, ':')) == NULL) {
@@ -147,19 +145,83 @@ addr_parse(const char *str, int flags, struct addr *a, char *err,
 			return -1;
 		}
 		hostlen = (size_t)(colon - str);
-		memcpy(host, str, hostlen < sizeof(host) ? hostlen : 0);
+		memcpy(host, str, hostlen < hostmax ? hostlen : 0);
 	}
-	if (hostlen == 0 || hostlen >= sizeof(host)) {
+	if (hostlen == 0 || hostlen >= hostmax) {
 		snprintf(err, errlen, "%s host in '%s'",
 		    hostlen == 0 ? "missing" : "overlong", str);
 		return -1;
 	}
 	host[hostlen] = '\0';
-	if (addr_parse_port(colon + 1, &port) == -1) {
+	if (addr_parse_port(colon + 1, portp) == -1) {
 		snprintf(err, errlen, "invalid port '%s' (1-65535)", colon + 1);
 		return -1;
 	}
+	*bracketedp = bracketed;
+	return 0;
+}
+
+int
+addr_parse(const char *str, int flags, struct addr *a, char *err,
+    size_t errlen)
+{
+	char		 host[256];
+	uint16_t	 port;
+	int		 bracketed;
+
+	if (addr_split(str, host, sizeof(host), &bracketed, &port, err,
+	    errlen) == -1)
+		return -1;
 	return addr_lookup(host, bracketed, flags, port, a, err, errlen);
+}
+
+/* RFC 1123 host name syntax (plus '_', seen in service names). */
+static int
+addr_hostname_valid(const char *h)
+{
+	size_t	i, label = 0, len = strlen(h);
+
+	if (len == 0 || len > 253 || h[0] == '.' || h[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return h[len - 1] != '-';
+}
+
+/*
+ * Splits "name:port" without resolving: returns 1 with the name in host
+ * (at least 254 bytes), 0 if str is a numeric address (parse it with
+ * addr_parse), -1 with the reason in err.
+ */
+int
+addr_parse_name(const char *str, char *host, size_t hostlen, uint16_t *port,
+    char *err, size_t errlen)
+{
+	int	bracketed;
+
+	if (addr_split(str, host, hostlen, &bracketed, port, err,
+	    errlen) == -1)
+		return -1;
+	if (bracketed || addr_looks_numeric(host))
+		return 0;
+	if (!addr_hostname_valid(host)) {
+		snprintf(err, errlen, "invalid host name '%s'", host);
+		return -1;
+	}
+	return 1;
 }
 
 void

@@ -41,6 +41,8 @@ struct addr {
 #define ADDR_RESOLVE	0x1	/* hostnames allowed, resolved now */
 
 int		 addr_parse(const char *, int, struct addr *, char *, size_t);
+int		 addr_parse_name(const char *, char *, size_t, uint16_t *,
+		    char *, size_t);
 void		 addr_key_make(struct addr_key *, const struct sockaddr *);
 int		 addr_key_equal(const struct addr_key *, const struct addr_key *);
 int		 addr_equal(const struct addr *, const struct addr *);

@@ -302,7 +302,8 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 	config_setting_t	*s, *listen = NULL, *upstream = NULL;
 	config_setting_t	*transparent = NULL;
 	const char		*key;
-	char			 what[CONF_NAME_MAX + 64];
+	char			 what[CONF_NAME_MAX + 64], host[256];
+	char			 why[CONF_ERRLEN / 2];
 	int			 i, n;
 
 	rc->idle_ms = CONF_IDLE_DEFAULT_MS;
@@ -388,7 +389,17 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 		return conf_fail(ctx, listen, "route '%s': listen: IPv4-mapped "
 		    "address '%s': write the IPv4 address, as in "
 		    "'127.0.0.1:53'", rc->name, rc->listen_str);
-	if (conf_parse_addr(ctx, upstream, rc, "upstream", ADDR_RESOLVE,
+	switch (addr_parse_name(rc->upstream_str, host, sizeof(host),
+	    &rc->upstream_port, why, sizeof(why))) {
+	case -1:
+		return conf_fail(ctx, upstream, "route '%s': upstream: %s",
+		    rc->name, why);
+	case 1:
+		/* Resolved later, off the parse, by resolve_conf. */
+		rc->upstream_host = xstrdup(host);
+		return 0;
+	}
+	if (conf_parse_addr(ctx, upstream, rc, "upstream", ADDR_NUMERIC,
 	    &rc->upstream) == -1)
 		return -1;
 	if (addr_is_wildcard(&rc->upstream))
@@ -645,6 +656,57 @@ conf_parse_routes(struct conf_ctx *ctx, struct conf *conf,
 	return conf_check_routes(ctx, conf, list);
 }
 
+/*
+ * resolver = ( "127.0.0.1:53", "[::1]:5353" ): numeric addresses only
+ * (a resolver cannot be found by name); the port defaults to 53.
+ */
+static int
+conf_parse_resolver(struct conf_ctx *ctx, struct conf *conf,
+    config_setting_t *list)
+{
+	config_setting_t	*s;
+	struct addr		 a;
+	char			 why[CONF_ERRLEN / 2], buf[300], fmt[ADDR_STRLEN];
+	const char		*v;
+	unsigned int		 i, n;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST &&
+	    config_setting_type(list) != CONFIG_TYPE_ARRAY)
+		return conf_fail(ctx, list, "resolver must be a list of "
+		    "addresses, as in ( \"127.0.0.1:53\" ), not %s",
+		    conf_type_name(config_setting_type(list)));
+	n = (unsigned int)config_setting_length(list);
+	if (n == 0 || n > CONF_RESOLVERS_MAX)
+		return conf_fail(ctx, list, "resolver must list 1 to %d "
+		    "addresses", CONF_RESOLVERS_MAX);
+	for (i = 0; i < conf->nresolvers; i++)
+		free(conf->resolvers[i]);
+	free(conf->resolvers);
+	conf->resolvers = xcalloc(n, sizeof(*conf->resolvers));
+	conf->nresolvers = 0;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, i);
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			return conf_fail(ctx, s, "resolver: element %u must be "
+			    "a string, not %s", i + 1,
+			    conf_type_name(config_setting_type(s)));
+		v = config_setting_get_string(s);
+		if (strchr(v, ':') == NULL && strlen(v) < 256) {
+			snprintf(buf, sizeof(buf), "%s:53", v);
+			v = buf;
+		}
+		if (addr_parse(v, ADDR_NUMERIC, &a, why, sizeof(why)) == -1)
+			return conf_fail(ctx, s, "resolver: %s",
+			    why);
+		if (addr_is_wildcard(&a))
+			return conf_fail(ctx, s, "resolver: '%s' is a wildcard "
+			    "address", config_setting_get_string(s));
+		addr_format((const struct sockaddr *)&a.ss, fmt, sizeof(fmt));
+		conf->resolvers[conf->nresolvers++] = xstrdup(fmt);
+	}
+	return 0;
+}
+
 static int
 conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 {
@@ -690,6 +752,19 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 			if (conf_get_uint(ctx, s, "max_sessions", 1,
 			    CONF_SESSIONS_MAX, &conf->max_sessions) == -1)
 				return -1;
+		} else if (strcmp(key, "resolver") == 0) {
+			if (conf_parse_resolver(ctx, conf, s) == -1)
+				return -1;
+		} else if (strcmp(key, "resolver_timeout") == 0) {
+			if (conf_get_seconds(ctx, s, "resolver_timeout",
+			    &conf->resolver_timeout_ms) == -1)
+				return -1;
+			if (conf->resolver_timeout_ms < 100 ||
+			    conf->resolver_timeout_ms >
+			    CONF_RESOLVER_TIMEOUT_MAX_S * 1000)
+				return conf_fail(ctx, s, "resolver_timeout must "
+				    "be between 0.1 and %d seconds",
+				    CONF_RESOLVER_TIMEOUT_MAX_S);
 		} else
 			return conf_fail(ctx, s, "unknown setting '%s'", key);
 	}
@@ -734,6 +809,7 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	conf = xcalloc(1, sizeof(*conf));
 	conf->path = xstrdup(path);
 	conf->log_level = LOG_LEVEL_INFO;
+	conf->resolver_timeout_ms = CONF_RESOLVER_TIMEOUT_MS;
 	dir = conf_dirname(path);
 	config_init(&cf);
 	config_set_include_dir(&cf, dir);
@@ -783,10 +859,15 @@ conf_free(struct conf *conf)
 		free(conf->routes[i].name);
 		free(conf->routes[i].listen_str);
 		free(conf->routes[i].upstream_str);
+		free(conf->routes[i].upstream_host);
+		free(conf->routes[i].upstream_addrs);
 		free(conf->routes[i].file);
 		acl_free(conf->routes[i].pp_from);
 	}
 	free(conf->routes);
+	for (i = 0; i < conf->nresolvers; i++)
+		free(conf->resolvers[i]);
+	free(conf->resolvers);
 	free(conf->path);
 	free(conf->pidfile);
 	free(conf->user);
@@ -806,4 +887,91 @@ conf_route_same_upstream(const struct route_conf *a,
 	    strcmp(a->name, b->name) == 0) &&
 	    (a->pp_from == NULL) == (b->pp_from == NULL) &&
 	    (a->pp_from == NULL || acl_equal(a->pp_from, b->pp_from));
+}
+
+/* Whether two configurations ask the same resolver the same way. */
+int
+conf_same_resolver(const struct conf *a, const struct conf *b)
+{
+	size_t	i;
+
+	if (a->nresolvers != b->nresolvers ||
+	    a->resolver_timeout_ms != b->resolver_timeout_ms)
+		return 0;
+	for (i = 0; i < a->nresolvers; i++)
+		if (strcmp(a->resolvers[i], b->resolvers[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The forwarding-loop check for the addresses names resolved to, once
+ * they are known: an address equal to a listener, or a loopback address
+ * on the family and port of a wildcard listener (whose key is that
+ * family and port with a zero address). Listener keys are sorted once,
+ * so every address costs O(log n).
+ */
+int
+conf_check_loops(const struct conf *conf, char *err, size_t errlen)
+{
+	const struct route_conf	*rc;
+	struct addr_key		*key, k;
+	size_t			*bykey, *found, n = conf->nroutes, i, j, lo, hi;
+	struct conf_sort	 cs;
+	int			 c, rv = 0;
+
+	key = xcalloc(n, sizeof(*key));
+	bykey = xcalloc(n, sizeof(*bykey));
+	for (i = 0; i < n; i++) {
+		addr_key_make(&key[i],
+		    (const struct sockaddr *)&conf->routes[i].listen.ss);
+		bykey[i] = i;
+	}
+	cs.conf = conf;
+	cs.key = key;
+	qsort_r(bykey, n, sizeof(*bykey), conf_qsort_key, &cs);
+	for (i = 0; i < n && rv == 0; i++) {
+		rc = &conf->routes[i];
+		for (j = 0; j < rc->upstream_naddrs && rv == 0; j++) {
+			addr_key_make(&k, (const struct sockaddr *)
+			    &rc->upstream_addrs[j].ss);
+			found = NULL;
+			for (c = 0; c < 2 && found == NULL; c++) {
+				if (c == 1) {
+					if (!addr_is_loopback(
+					    &rc->upstream_addrs[j]))
+						break;
+					k.scope = 0;
+					memset(k.addr, 0, sizeof(k.addr));
+				}
+				lo = 0;
+				hi = n;
+				while (lo < hi) {
+					size_t	mid = lo + (hi - lo) / 2;
+					int	d = memcmp(&key[bykey[mid]], &k,
+					    sizeof(k));
+
+					if (d == 0) {
+						found = &bykey[mid];
+						break;
+					}
+					if (d < 0)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+			}
+			if (found != NULL) {
+				snprintf(err, errlen, "%s:%d: route '%s': "
+				    "upstream %s is udproxy's own listener "
+				    "(route '%s'): a forwarding loop", rc->file,
+				    rc->line, rc->name, rc->upstream_str,
+				    conf->routes[*found].name);
+				rv = -1;
+			}
+		}
+	}
+	free(key);
+	free(bykey);
+	return rv;
 }

@@ -5,7 +5,8 @@
 /*
  * The configuration as data: parsed from a libconfig file into a fresh
  * struct conf, validated whole, then never changed. Pure: no sockets, no
- * events (hostnames in upstreams are resolved while loading).
+ * events, no DNS: a hostname upstream is kept as a name, and
+ * resolve_conf fills in its addresses before the configuration is used.
  */
 #ifndef UDPROXY_CONF_H
 #define UDPROXY_CONF_H
@@ -26,6 +27,9 @@ struct acl;
 #define CONF_DGRAM_MAX		65535
 #define CONF_RCVBUF_MIN		1024
 #define CONF_RCVBUF_MAX		(256 * 1024 * 1024)
+#define CONF_RESOLVERS_MAX	8
+#define CONF_RESOLVER_TIMEOUT_MS	5000
+#define CONF_RESOLVER_TIMEOUT_MAX_S	60
 
 /* proxy_protocol.send */
 enum conf_pp_send {
@@ -43,7 +47,11 @@ struct route_conf {
 	char		*listen_str;
 	char		*upstream_str;
 	struct addr	 listen;
-	struct addr	 upstream;
+	struct addr	 upstream;		/* the first of upstream_addrs */
+	char		*upstream_host;		/* a name: resolved later */
+	uint16_t	 upstream_port;
+	struct addr	*upstream_addrs;	/* every address of the name */
+	size_t		 upstream_naddrs;
 	uint64_t	 idle_ms;
 	unsigned int	 max_sessions;		/* 0: only the global cap */
 	unsigned int	 max_datagram;
@@ -63,6 +71,9 @@ struct conf {
 	char			*user;
 	char			*group;
 	unsigned int		 max_sessions;	/* 0: derive from fd limit */
+	char			**resolvers;	/* "ip:port"; none: resolv.conf */
+	size_t			 nresolvers;
+	uint64_t		 resolver_timeout_ms;
 	struct route_conf	*routes;
 	size_t			 nroutes;
 };
@@ -71,5 +82,7 @@ struct conf	*conf_load_file(const char *, char *, size_t);
 void		 conf_free(struct conf *);
 int		 conf_route_same_upstream(const struct route_conf *,
 		    const struct route_conf *);
+int		 conf_check_loops(const struct conf *, char *, size_t);
+int		 conf_same_resolver(const struct conf *, const struct conf *);
 
 #endif

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "paths.h"
 #include "priv.h"
+#include "resolve.h"
 #include "udproxy.h"
 
 static const struct option main_longopts[] = {
@@ -146,8 +147,21 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (test) {
-		log_stderr("%s: configuration is valid, %zu routes", abspath,
-		    conf->nroutes);
+		struct event_base	*base;
+		size_t			 names = resolve_conf_names(conf);
+
+		/* Names resolve as at start: a bounded wait, then the verdict. */
+		if (names > 0) {
+			if ((base = event_base_new()) == NULL)
+				main_fail(-1, NULL, "cannot create an event base");
+			conf = resolve_conf_wait(base, conf, err, sizeof(err));
+			event_base_loop(base, EVLOOP_NONBLOCK);
+			event_base_free(base);
+			if (conf == NULL)
+				main_fail(-1, NULL, err);
+		}
+		log_stderr("%s: configuration is valid, %zu routes, %zu names "
+		    "resolved", abspath, conf->nroutes, names);
 		conf_free(conf);
 		return 0;
 	}
@@ -164,6 +178,10 @@ main(int argc, char *argv[])
 		main_fail(-1, NULL, err);
 
 	up = udproxy_new();
+	/* The first answers, waited for (bounded by resolver_timeout). */
+	if ((conf = resolve_conf_wait(up->base, conf, err, sizeof(err))) ==
+	    NULL)
+		main_fail(-1, pf, err);
 	if (udproxy_apply(up, conf, err, sizeof(err)) == -1)
 		main_fail(-1, pf, err);
 	if (up->conf->user != NULL) {

@@ -11,6 +11,7 @@
 #include "loader.h"
 #include "log.h"
 #include "reloader.h"
+#include "resolve.h"
 #include "udproxy.h"
 #include "xmalloc.h"
 
@@ -69,11 +70,22 @@ reloader_resolved(struct reloader *rl, struct conf *conf, const char *err)
 		reloader_finish(rl, 1, msg);
 }
 
+static void
+reloader_names_cb(struct conf *conf, const char *err, void *arg)
+{
+	struct reloader	*rl = arg;
+
+	rl->resolving = NULL;
+	rl->resolved(rl, conf, err);
+}
+
 void
 reloader_resolve_start(struct reloader *rl, struct conf *conf,
     reloader_resolved_cb *done)
 {
-	done(rl, conf, NULL);
+	rl->resolved = done;
+	rl->resolving = resolve_conf(rl->up->base, conf, rl->up->conf,
+	    reloader_names_cb, rl);
 }
 
 static void
@@ -145,5 +157,6 @@ reloader_free(struct reloader *rl)
 	if (rl == NULL)
 		return;
 	loader_abandon(rl->loader);
+	resolve_conf_cancel(rl->resolving);
 	free(rl);
 }

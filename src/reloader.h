@@ -18,6 +18,7 @@
 
 struct conf;
 struct loader;
+struct resolve_batch;
 struct udproxy;
 
 /*
@@ -31,13 +32,19 @@ struct reload_waiter {
 };
 TAILQ_HEAD(reload_waiters, reload_waiter);
 
+struct reloader;
+typedef void	reloader_resolved_cb(struct reloader *, struct conf *,
+		    const char *err);
+
 struct reloader {
 	struct udproxy		*up;
 	struct loader		*loader;	/* the parse stage, running */
+	struct resolve_batch	*resolving;	/* the resolve stage, running */
 	int			 running;
 	int			 again;		/* asked during this run */
 	struct reload_waiters	 current;	/* told when this run ends */
 	struct reload_waiters	 next;		/* told when the next ends */
+	reloader_resolved_cb	*resolved;
 };
 
 struct reloader	*reloader_new(struct udproxy *);
@@ -47,12 +54,10 @@ void		 reloader_free(struct reloader *);
 
 /*
  * The resolve stage: gets the parsed configuration and calls done with it
- * (or NULL and the reason) once every name in it is resolved. It may call
- * done before returning. Names are resolved while parsing today, so it
- * completes at once; asynchronous resolution plugs in here.
+ * (or NULL and the reason) once every name in it is resolved, with evdns
+ * on the loop (resolve_conf); the running configuration serves meanwhile.
+ * It may call done before returning (no names to resolve).
  */
-typedef void	reloader_resolved_cb(struct reloader *, struct conf *,
-		    const char *err);
 void		 reloader_resolve_start(struct reloader *, struct conf *,
 		    reloader_resolved_cb *);
 

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "conf.h"
 #include "log.h"
 #include "resolve.h"
 #include "xmalloc.h"
@@ -480,4 +481,247 @@ resolve_free(struct resolve *r)
 	/* The hosts base is touched by its pending cancels: keep it then. */
 	r->dying = 1;
 	resolve_maybe_free(r);
+}
+
+/* --- the names of a configuration ------------------------------------ */
+
+struct resolve_slot {
+	struct resolve_batch	*b;
+	size_t			 route;
+	struct resolve_req	*req;
+	int			 failed;
+	char			 why[128];
+};
+
+struct resolve_batch {
+	struct resolve		*r;
+	struct conf		*conf;
+	const struct conf	*old;
+	resolve_conf_cb		 cb;
+	void			*arg;
+	struct resolve_slot	*slots;
+	size_t			 nslots;
+	size_t			 pending;
+};
+
+size_t
+resolve_conf_names(const struct conf *conf)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < conf->nroutes; i++)
+		if (conf->routes[i].upstream_host != NULL)
+			n++;
+	return n;
+}
+
+static void
+resolve_set_route(struct route_conf *rc, const struct addr *a, size_t n)
+{
+	free(rc->upstream_addrs);
+	rc->upstream_addrs = xcalloc(n, sizeof(*a));
+	memcpy(rc->upstream_addrs, a, n * sizeof(*a));
+	rc->upstream_naddrs = n;
+	rc->upstream = a[0];
+}
+
+/* The running route of the same name and upstream, with its addresses. */
+static const struct route_conf *
+resolve_old_route(const struct conf *old, const struct route_conf *rc)
+{
+	size_t	i;
+
+	if (old == NULL)
+		return NULL;
+	for (i = 0; i < old->nroutes; i++)
+		if (strcmp(old->routes[i].name, rc->name) == 0 &&
+		    strcmp(old->routes[i].upstream_str, rc->upstream_str) ==
+		    0 && old->routes[i].upstream_naddrs > 0)
+			return &old->routes[i];
+	return NULL;
+}
+
+static void
+resolve_batch_free(struct resolve_batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->nslots; i++)
+		resolve_cancel(b->slots[i].req);
+	resolve_free(b->r);
+	free(b->slots);
+	free(b);
+}
+
+static void
+resolve_batch_done(struct resolve_batch *b)
+{
+	struct conf		*conf = b->conf;
+	resolve_conf_cb		 cb = b->cb;
+	void			*arg = b->arg;
+	struct route_conf	*rc;
+	char			 err[CONF_ERRLEN];
+	size_t			 i;
+	int			 failed = 0;
+
+	for (i = 0; i < b->nslots && !failed; i++) {
+		if (!b->slots[i].failed)
+			continue;
+		rc = &conf->routes[b->slots[i].route];
+		snprintf(err, sizeof(err), "%s:%d: route '%s': upstream: "
+		    "cannot resolve '%s': %s", rc->file, rc->line, rc->name,
+		    rc->upstream_host, b->slots[i].why);
+		failed = 1;
+	}
+	if (!failed && conf_check_loops(conf, err, sizeof(err)) == -1)
+		failed = 1;
+	resolve_batch_free(b);
+	if (failed) {
+		conf_free(conf);
+		cb(NULL, err, arg);
+	} else
+		cb(conf, NULL, arg);
+}
+
+static void
+resolve_slot_cb(const struct resolve_result *res, void *arg)
+{
+	struct resolve_slot	*sl = arg;
+	struct resolve_batch	*b = sl->b;
+	struct route_conf	*rc = &b->conf->routes[sl->route];
+	const struct route_conf	*orc;
+	struct addr		 keep[RESOLVE_MAX_ADDRS];
+	size_t			 i, n = 0;
+
+	sl->req = NULL;
+	/* A DNS answer of 0.0.0.0 or :: is a sinkhole, not an upstream. */
+	for (i = 0; i < res->naddrs; i++)
+		if (!addr_is_wildcard(&res->addrs[i]))
+			keep[n++] = res->addrs[i];
+	if (n > 0) {
+		resolve_set_route(rc, keep, n);
+		log_info("route %s: %s resolved to %zu address%s", rc->name,
+		    rc->upstream_host, n, n == 1 ? "" : "es");
+	} else if ((orc = resolve_old_route(b->old, rc)) != NULL) {
+		resolve_set_route(rc, orc->upstream_addrs,
+		    orc->upstream_naddrs);
+		log_warning("route %s: cannot resolve '%s': %s; keeping its "
+		    "%zu previous address%s", rc->name, rc->upstream_host,
+		    res->error != 0 ? res->why : "only wildcard addresses",
+		    orc->upstream_naddrs, orc->upstream_naddrs == 1 ? "" :
+		    "es");
+	} else {
+		sl->failed = 1;
+		snprintf(sl->why, sizeof(sl->why), "%s", res->error != 0 ?
+		    res->why : "only wildcard addresses");
+	}
+	if (--b->pending == 0)
+		resolve_batch_done(b);
+}
+
+struct resolve_batch *
+resolve_conf(struct event_base *base, struct conf *conf,
+    const struct conf *old, resolve_conf_cb cb, void *arg)
+{
+	struct resolve_batch	*b;
+	struct route_conf	*rc;
+	char			 err[CONF_ERRLEN];
+	size_t			 i, n = resolve_conf_names(conf);
+
+	if (n == 0) {
+		cb(conf, NULL, arg);
+		return NULL;
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->conf = conf;
+	b->old = old;
+	b->cb = cb;
+	b->arg = arg;
+	b->r = resolve_new(base, (const char *const *)conf->resolvers,
+	    conf->nresolvers, conf->resolver_timeout_ms, err, sizeof(err));
+	if (b->r == NULL) {
+		char	msg[CONF_ERRLEN + 256];
+
+		free(b);
+		snprintf(msg, sizeof(msg), "%s: %s", conf->path, err);
+		conf_free(conf);
+		cb(NULL, msg, arg);
+		return NULL;
+	}
+	b->slots = xcalloc(n, sizeof(*b->slots));
+	for (i = 0; i < conf->nroutes; i++) {
+		rc = &conf->routes[i];
+		if (rc->upstream_host == NULL)
+			continue;
+		b->slots[b->nslots].b = b;
+		b->slots[b->nslots].route = i;
+		b->nslots++;
+	}
+	/* Counted first: a request that fails to start completes a slot. */
+	b->pending = b->nslots;
+	for (i = 0; i < b->nslots; i++) {
+		rc = &conf->routes[b->slots[i].route];
+		b->slots[i].req = resolve_name(b->r, rc->upstream_host,
+		    rc->upstream_port, resolve_slot_cb, &b->slots[i]);
+		if (b->slots[i].req == NULL) {
+			b->slots[i].failed = 1;
+			snprintf(b->slots[i].why, sizeof(b->slots[i].why),
+			    "the resolver refused the name");
+			b->pending--;
+		}
+	}
+	if (b->pending == 0) {
+		resolve_batch_done(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* The callback will not run; the configuration is freed. */
+void
+resolve_conf_cancel(struct resolve_batch *b)
+{
+	if (b == NULL)
+		return;
+	conf_free(b->conf);
+	resolve_batch_free(b);
+}
+
+struct resolve_wait {
+	int		 done;
+	struct conf	*conf;
+	char		*err;
+	size_t		 errlen;
+};
+
+static void
+resolve_wait_cb(struct conf *conf, const char *err, void *arg)
+{
+	struct resolve_wait	*w = arg;
+
+	w->done = 1;
+	w->conf = conf;
+	if (conf == NULL)
+		snprintf(w->err, w->errlen, "%s", err);
+}
+
+/*
+ * For start and -t, before anything else runs on base: resolves conf's
+ * names, running the loop until they are in (each lookup has its
+ * deadline, so this is bounded). Returns conf, or NULL (conf freed).
+ */
+struct conf *
+resolve_conf_wait(struct event_base *base, struct conf *conf, char *err,
+    size_t errlen)
+{
+	struct resolve_wait	w;
+
+	memset(&w, 0, sizeof(w));
+	w.err = err;
+	w.errlen = errlen;
+	(void)resolve_conf(base, conf, NULL, resolve_wait_cb, &w);
+	while (!w.done)
+		if (event_base_loop(base, EVLOOP_ONCE) == -1)
+			fatalx("the event loop failed while resolving");
+	return w.conf;
 }

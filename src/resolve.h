@@ -19,8 +19,10 @@
 
 #include "addr.h"
 
+struct conf;
 struct event_base;
 struct resolve;
+struct resolve_batch;
 struct resolve_req;
 
 #define RESOLVE_MAX_ADDRS	64	/* addresses kept per name */
@@ -48,5 +50,22 @@ void		 resolve_cancel(struct resolve_req *);
 uint64_t	 resolve_timeout_ms(const struct resolve *);
 int		 resolve_addrs_equal(const struct addr *, size_t,
 		    const struct addr *, size_t);
+
+/*
+ * Resolving the names of a parsed configuration, the step between parse
+ * and prepare: every upstream name gets its addresses. A name that does
+ * not resolve keeps the addresses it has in old (the running
+ * configuration, may be NULL) with a warning; without old addresses it
+ * fails the whole configuration. The callback gets conf back, or NULL
+ * and "FILE:LINE: reason" (conf then freed). With no names in conf the
+ * callback runs before resolve_conf returns NULL.
+ */
+typedef void	(*resolve_conf_cb)(struct conf *, const char *, void *);
+struct resolve_batch *resolve_conf(struct event_base *, struct conf *,
+		    const struct conf *, resolve_conf_cb, void *);
+void		 resolve_conf_cancel(struct resolve_batch *);
+size_t		 resolve_conf_names(const struct conf *);
+struct conf	*resolve_conf_wait(struct event_base *, struct conf *,
+		    char *, size_t);
 
 #endif

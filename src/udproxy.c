@@ -210,6 +210,12 @@ udproxy_free(struct udproxy *up)
 	for (i = 0; i < up->nworkers; i++)
 		worker_free(up->workers[i]);
 	free(up->workers);
+	/*
+	 * A resolution cancelled above still owes evdns's deferred
+	 * callbacks: one pass of the loop (nothing else is left on it)
+	 * delivers them, so they free what they hold.
+	 */
+	event_base_loop(up->base, EVLOOP_NONBLOCK);
 	event_base_free(up->base);
 	free(up);
 }

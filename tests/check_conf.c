@@ -27,7 +27,10 @@
 
 #include <check.h>
 
+#include <event2/event.h>
+
 #include "conf.h"
+#include "resolve.h"
 
 /* Short enough that dir + a file name always fits in PATHLEN. */
 #define DIRLEN		256
@@ -747,6 +750,7 @@ START_TEST(test_loop_hostname)
 {
 	char		 path[PATHLEN], err[CONF_ERRLEN] = "";
 	struct conf	*c;
+	struct event_base *base;
 
 	write_file("udproxy.conf", "routes = (\n"
 	    "  { name = \"v4\"; listen = \"0.0.0.0:5000\";\n"
@@ -754,10 +758,81 @@ START_TEST(test_loop_hostname)
 	    "  { name = \"v6\"; listen = \"[::]:5000\";\n"
 	    "    upstream = \"192.0.2.1:5000\"; }\n"
 	    ");\n", path, sizeof(path));
+	/* Parsing keeps the name; the check runs once it is resolved. */
 	c = conf_load_file(path, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->routes[0].upstream_host, "localhost");
+	ck_assert_uint_eq(c->routes[0].upstream_port, 5000);
+	ck_assert_uint_eq(c->routes[0].upstream_naddrs, 0);
+	ck_assert_ptr_null(c->routes[1].upstream_host);
+	base = event_base_new();
+	c = resolve_conf_wait(base, c, err, sizeof(err));
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	event_base_free(base);
 	ck_assert_ptr_null(c);
 	ck_assert_msg(strstr(err, ":2: route 'v4': upstream localhost:5000 is "
 	    "udproxy's own listener (route 'v") != NULL, "got \"%s\"", err);
+}
+END_TEST
+
+/* resolver: numeric addresses, port 53 by default, printed canonically. */
+START_TEST(test_resolver_setting)
+{
+	char		 path[PATHLEN], err[CONF_ERRLEN] = "";
+	struct conf	*c;
+
+	write_file("udproxy.conf", "resolver = ( \"127.0.0.1:5353\", "
+	    "\"127.0.0.2\", \"[::1]:53\" );\nresolver_timeout = 0.5;\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:5000\";\n"
+	    "    upstream = \"dns.example:53\"; } );\n", path, sizeof(path));
+	c = conf_load_file(path, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->nresolvers, 3);
+	ck_assert_str_eq(c->resolvers[0], "127.0.0.1:5353");
+	ck_assert_str_eq(c->resolvers[1], "127.0.0.2:53");
+	ck_assert_str_eq(c->resolvers[2], "[::1]:53");
+	ck_assert_uint_eq(c->resolver_timeout_ms, 500);
+	ck_assert_str_eq(c->routes[0].upstream_host, "dns.example");
+	conf_free(c);
+	write_file("udproxy.conf", "routes = ( { name = \"a\"; listen = "
+	    "\"127.0.0.1:5000\"; upstream = \"127.0.0.1:53\"; } );\n", path,
+	    sizeof(path));
+	c = conf_load_file(path, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->nresolvers, 0);
+	ck_assert_uint_eq(c->resolver_timeout_ms, CONF_RESOLVER_TIMEOUT_MS);
+	ck_assert_ptr_null(c->routes[0].upstream_host);
+	conf_free(c);
+}
+END_TEST
+
+#define RSVT(x)	x "\nroutes = ( { name = \"a\"; listen = \"127.0.0.1:5000\"; " \
+	    "upstream = \"127.0.0.1:53\"; } );\n"
+START_TEST(test_resolver_bad)
+{
+	load_fail(RSVT("resolver = \"127.0.0.1\";"), ":1: resolver must be a "
+	    "list of addresses, as in ( \"127.0.0.1:53\" ), not a string");
+	load_fail(RSVT("resolver = ( );"), ":1: resolver must list 1 to 8 "
+	    "addresses");
+	load_fail(RSVT("resolver = ( \"ns.example:53\" );"), ":1: resolver: "
+	    "invalid IP address 'ns.example'");
+	load_fail(RSVT("resolver = ( 53 );"), ":1: resolver: element 1 must be "
+	    "a string, not an integer");
+	load_fail(RSVT("resolver = ( \"0.0.0.0:53\" );"), ":1: resolver: "
+	    "'0.0.0.0:53' is a wildcard address");
+	load_fail(RSVT("resolver_timeout = 0.05;"), ":1: resolver_timeout must "
+	    "be between 0.1 and 60 seconds");
+	load_fail(RSVT("resolver_timeout = 61;"), ":1: resolver_timeout must "
+	    "be between 0.1 and 60 seconds");
+}
+END_TEST
+
+START_TEST(test_upstream_bad_name)
+{
+	load_fail(R1("\"a\"", "\"127.0.0.1:5000\"", "\"bad_-.name..x:53\""),
+	    ":1: route 'a': upstream: invalid host name 'bad_-.name..x'");
+	load_fail(R1("\"a\"", "\"127.0.0.1:5000\"", "\"-x.example:53\""),
+	    ":1: route 'a': upstream: invalid host name '-x.example'");
 }
 END_TEST
 
@@ -1267,6 +1342,9 @@ conf_suite(void)
 	tcase_add_test(tc, test_loop_v4mapped_wildcard);
 	tcase_add_test(tc, test_route_checks_random);
 	tcase_add_test(tc, test_loop_hostname);
+	tcase_add_test(tc, test_resolver_setting);
+	tcase_add_test(tc, test_resolver_bad);
+	tcase_add_test(tc, test_upstream_bad_name);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_unreadable);
