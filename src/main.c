@@ -22,6 +22,7 @@
 #include "paths.h"
 #include "priv.h"
 #include "resolve.h"
+#include "transparent.h"
 #include "udproxy.h"
 
 static const struct option main_longopts[] = {
@@ -77,6 +78,21 @@ main_fail(int notify, struct pidfile *pf, const char *msg)
 	else
 		log_stderr("error: %s", msg);
 	exit(1);
+}
+
+/* Transparent-mode warnings: on stderr for -t, in the log at start-up. */
+static void
+main_warn_stderr(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "udproxy: warning: %s\n", msg);
+}
+
+static void
+main_warn_log(const char *msg, void *arg)
+{
+	(void)arg;
+	log_warning("%s", msg);
 }
 
 int
@@ -160,6 +176,7 @@ main(int argc, char *argv[])
 			if (conf == NULL)
 				main_fail(-1, NULL, err);
 		}
+		transparent_check(conf, main_warn_stderr, NULL);
 		log_stderr("%s: configuration is valid, %zu routes, %zu names "
 		    "resolved", abspath, conf->nroutes, names);
 		conf_free(conf);
@@ -184,8 +201,10 @@ main(int argc, char *argv[])
 		main_fail(-1, pf, err);
 	if (udproxy_apply(up, conf, err, sizeof(err)) == -1)
 		main_fail(-1, pf, err);
+	transparent_check(up->conf, main_warn_log, NULL);
 	if (up->conf->user != NULL) {
-		if (priv_drop(up->conf->user, up->conf->group, err,
+		if (priv_drop(up->conf->user, up->conf->group,
+		    transparent_families(up->conf) != 0, err,
 		    sizeof(err)) == -1)
 			main_fail(-1, pf, err);
 		up->privileges_dropped = 1;

@@ -98,12 +98,18 @@ priv_check(const char *user, const char *group, char *err, size_t errlen)
 	return priv_lookup(user, group, &uid, &gid, err, errlen);
 }
 
+/*
+ * Becomes user (and group), keeping CAP_NET_BIND_SERVICE for reloads and,
+ * with keep_admin (a transparent route), CAP_NET_ADMIN for binding client
+ * addresses; nothing else.
+ */
 int
-priv_drop(const char *user, const char *group, char *err, size_t errlen)
+priv_drop(const char *user, const char *group, int keep_admin, char *err,
+    size_t errlen)
 {
 	uid_t		uid;
 	gid_t		gid;
-	uint32_t	bind_cap;
+	uint32_t	bind_cap, admin_cap = 0;
 
 	if (priv_lookup(user, group, &uid, &gid, err, errlen) == -1)
 		return -1;
@@ -125,11 +131,19 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 	}
 	/*
 	 * KEEPCAPS kept all of root's permitted capabilities: narrow them to
-	 * the one reloads need, or, if the launcher took that one away, to
-	 * none at all.
+	 * the ones needed, or, if the launcher took those away, to fewer.
 	 */
 	bind_cap = 1U << CAP_NET_BIND_SERVICE;
-	if (priv_set_caps(bind_cap) == -1) {
+	if (keep_admin) {
+		admin_cap = 1U << CAP_NET_ADMIN;
+		if (priv_set_caps(bind_cap | admin_cap) == -1) {
+			log_warning("cannot keep CAP_NET_ADMIN: %s; transparent "
+			    "routes cannot bind client addresses",
+			    strerror(errno));
+			admin_cap = 0;
+		}
+	}
+	if (admin_cap == 0 && priv_set_caps(bind_cap) == -1) {
 		log_warning("cannot keep CAP_NET_BIND_SERVICE: %s; reloads "
 		    "cannot bind ports below 1024", strerror(errno));
 		bind_cap = 0;
@@ -139,6 +153,7 @@ priv_drop(const char *user, const char *group, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	bind_cap |= admin_cap;
 	prctl(PR_SET_KEEPCAPS, 0);
 	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1 ||
 	    priv_caps_beyond(bind_cap))) {

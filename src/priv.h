@@ -5,7 +5,8 @@
 /*
  * Privileges and resource limits: raise the descriptor limit (every
  * session is a socket), and drop root after the listeners are bound while
- * keeping CAP_NET_BIND_SERVICE so reloads can still bind ports below 1024.
+ * keeping CAP_NET_BIND_SERVICE so reloads can still bind ports below 1024
+ * (and CAP_NET_ADMIN when a route is transparent).
  */
 #ifndef UDPROXY_PRIV_H
 #define UDPROXY_PRIV_H
@@ -13,7 +14,7 @@
 #include <stddef.h>
 
 void	priv_raise_nofile(void);
-int	priv_drop(const char *, const char *, char *, size_t);
+int	priv_drop(const char *, const char *, int, char *, size_t);
 int	priv_check(const char *, const char *, char *, size_t);
 
 #endif
