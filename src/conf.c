@@ -741,6 +741,17 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 			if (conf->pidfile[0] != '/')
 				return conf_fail(ctx, s, "pidfile must be an "
 				    "absolute path");
+		} else if (strcmp(key, "control") == 0) {
+			if (conf_get_string(ctx, s, "control",
+			    &conf->control) == -1)
+				return -1;
+			if (conf->control[0] != '/')
+				return conf_fail(ctx, s, "control must be an "
+				    "absolute path");
+			if (strlen(conf->control) >= CONF_CONTROL_MAX)
+				return conf_fail(ctx, s, "control path is "
+				    "longer than %d bytes",
+				    CONF_CONTROL_MAX - 1);
 		} else if (strcmp(key, "user") == 0) {
 			if (conf_get_string(ctx, s, "user", &conf->user) == -1)
 				return -1;
@@ -870,6 +881,7 @@ conf_free(struct conf *conf)
 	free(conf->resolvers);
 	free(conf->path);
 	free(conf->pidfile);
+	free(conf->control);
 	free(conf->user);
 	free(conf->group);
 	free(conf);
@@ -974,4 +986,55 @@ conf_check_loops(const struct conf *conf, char *err, size_t errlen)
 	free(key);
 	free(bykey);
 	return rv;
+}
+
+/*
+ * The control socket path a file names, for "udproxy -s": found even in a
+ * file the daemon would refuse (the reload that is asked for may be the
+ * one that fixes it). Returns 0 with the path in buf, or -1 when the file
+ * sets none (or cannot be read), so the default applies. A file libconfig
+ * cannot parse is scanned line by line for a top-level
+ * `control = "...";`.
+ */
+int
+conf_peek_control(const char *path, char *buf, size_t len)
+{
+	config_t	 cf;
+	const char	*v = NULL;
+	char		 line[CONF_CONTROL_MAX + 64], *p, *q;
+	FILE		*f;
+	int		 rc = -1;
+
+	config_init(&cf);
+	if (config_read_file(&cf, path) == CONFIG_TRUE) {
+		if (config_lookup_string(&cf, "control", &v) == CONFIG_TRUE &&
+		    v[0] == '/' && strlen(v) < len) {
+			snprintf(buf, len, "%s", v);
+			rc = 0;
+		}
+		config_destroy(&cf);
+		return rc;
+	}
+	config_destroy(&cf);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		p = line + strspn(line, " \t");
+		if (strncmp(p, "control", 7) != 0)
+			continue;
+		p += 7;
+		p += strspn(p, " \t");
+		if (*p != '=' && *p != ':')
+			continue;
+		p++;
+		p += strspn(p, " \t");
+		if (*p++ != '"' || *p != '/' ||
+		    (q = strchr(p, '"')) == NULL || (size_t)(q - p) >= len)
+			continue;
+		*q = '\0';
+		snprintf(buf, len, "%s", p);
+		rc = 0;
+	}
+	fclose(f);
+	return rc;
 }

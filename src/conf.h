@@ -20,6 +20,7 @@
 struct acl;
 
 #define CONF_ERRLEN		512
+#define CONF_CONTROL_MAX	108	/* sizeof(sun_path) */
 #define CONF_NAME_MAX		64
 #define CONF_IDLE_DEFAULT_MS	60000
 #define CONF_IDLE_MAX_S		86400
@@ -68,6 +69,7 @@ struct conf {
 	char			*path;
 	enum log_level		 log_level;
 	char			*pidfile;
+	char			*control;	/* NULL: the default */
 	char			*user;
 	char			*group;
 	unsigned int		 max_sessions;	/* 0: derive from fd limit */
@@ -80,6 +82,7 @@ struct conf {
 
 struct conf	*conf_load_file(const char *, char *, size_t);
 void		 conf_free(struct conf *);
+int		 conf_peek_control(const char *, char *, size_t);
 int		 conf_route_same_upstream(const struct route_conf *,
 		    const struct route_conf *);
 int		 conf_check_loops(const struct conf *, char *, size_t);

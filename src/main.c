@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "conffile.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "paths.h"
@@ -24,6 +25,9 @@
 #include "resolve.h"
 #include "transparent.h"
 #include "udproxy.h"
+
+#define UDPROXY_CONTROL		UDPROXY_RUNSTATEDIR "/udproxy.sock"
+#define MAIN_COMMAND_TIMEOUT	60	/* seconds, for udproxy -s */
 
 static const struct option main_longopts[] = {
 	{ "help",	no_argument,	NULL,	'h' },
@@ -35,10 +39,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: udproxy [-fhtV] [-c file] [-p pidfile]\n"
+	    "       udproxy -s reload|stop|status|stats [-c file]\n"
 	    "  -c file     configuration file (default %s)\n"
 	    "  -f          stay in the foreground, log to stderr\n"
 	    "  -h, --help  show this help\n"
 	    "  -p pidfile  write and lock this pidfile\n"
+	    "  -s command  send command to the running daemon's control "
+	    "socket\n"
 	    "  -t          check the configuration and exit\n"
 	    "  -V, --version\n"
 	    "              show the version\n", UDPROXY_CONF);
@@ -67,6 +74,31 @@ main_abspath(const char *path, char *buf, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* A command word for the control socket: 1 to 32 of a-z and '-'. */
+static int
+main_command_valid(const char *cmd)
+{
+	size_t	n = strlen(cmd);
+
+	return n >= 1 && n <= 32 && strspn(cmd, "abcdefghijklmnopqrstuvwxyz-")
+	    == n;
+}
+
+/*
+ * udproxy -s: the socket is the one the file names (even a file that
+ * would not load), or the default one.
+ */
+static int
+main_command(const char *path, const char *command)
+{
+	char	abspath[PATH_MAX], sock[CONF_CONTROL_MAX];
+
+	if (main_abspath(path, abspath, sizeof(abspath)) == -1 ||
+	    conf_peek_control(abspath, sock, sizeof(sock)) == -1)
+		snprintf(sock, sizeof(sock), "%s", UDPROXY_CONTROL);
+	return control_client(sock, command, MAIN_COMMAND_TIMEOUT);
 }
 
 static void
@@ -103,10 +135,11 @@ main(int argc, char *argv[])
 	struct pidfile	*pf = NULL;
 	const char	*path = UDPROXY_CONF, *pidpath = NULL;
 	char		 abspath[PATH_MAX], err[CONF_ERRLEN];
+	const char	*command = NULL;
 	int		 ch, foreground = 0, test = 0, notify = -1, rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "c:fhp:tV", main_longopts,
+	while ((ch = getopt_long(argc, argv, "c:fhp:s:tV", main_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -121,6 +154,9 @@ main(int argc, char *argv[])
 		case 'p':
 			pidpath = optarg;
 			break;
+		case 's':
+			command = optarg;
+			break;
 		case 't':
 			test = 1;
 			break;
@@ -132,10 +168,13 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (command != NULL && (test || foreground ||
+	    pidpath != NULL || !main_command_valid(command)))) {
 		usage(stderr);
 		return 2;
 	}
+	if (command != NULL)
+		return main_command(path, command);
 	/*
 	 * A daemon's signals wait until their events exist (a SIGHUP right
 	 * after start must not kill it); -t keeps the default actions, so
@@ -199,9 +238,15 @@ main(int argc, char *argv[])
 	if ((conf = resolve_conf_wait(up->base, conf, err, sizeof(err))) ==
 	    NULL)
 		main_fail(-1, pf, err);
+	up->control_default = UDPROXY_CONTROL;
 	if (udproxy_apply(up, conf, err, sizeof(err)) == -1)
 		main_fail(-1, pf, err);
 	transparent_check(up->conf, main_warn_log, NULL);
+	/* Made before the privilege drop: /run is root's. */
+	if (up->conf->control != NULL && (up->control = control_open(up,
+	    up->conf->control, err, sizeof(err))) == NULL)
+		main_fail(-1, pf, err);
+	udproxy_control_sync(up);
 	if (up->conf->user != NULL) {
 		if (priv_drop(up->conf->user, up->conf->group,
 		    transparent_families(up->conf) != 0, err,

@@ -64,10 +64,12 @@ reloader_resolved(struct reloader *rl, struct conf *conf, const char *err)
 		reloader_finish(rl, 0, err);
 		return;
 	}
-	if (udproxy_apply(rl->up, conf, msg, sizeof(msg)) == -1)
+	if (udproxy_apply(rl->up, conf, msg, sizeof(msg)) == -1) {
 		reloader_finish(rl, 0, msg);
-	else
-		reloader_finish(rl, 1, msg);
+		return;
+	}
+	udproxy_control_sync(rl->up);
+	reloader_finish(rl, 1, msg);
 }
 
 static void

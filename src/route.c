@@ -5,6 +5,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,14 +315,15 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 		route_schedule_expire(r, now);
 }
 
+/* "route NAME: stats rx_datagrams=... ...", the line SIGUSR1 logs. */
 void
-route_log_stats(struct route *r)
+route_format_stats(struct route *r, char *buf, size_t len)
 {
-	char	line[1024];
+	char	line[2048];
 
 	/* Gauges are read when asked for, not kept per datagram. */
 	r->stats.sessions_active = r->map.count;
 	r->stats.drop_rcvbuf = listener_drops(r->listener);
 	stats_format(&r->stats, line, sizeof(line));
-	log_notice("route %s: stats %s", r->conf->name, line);
+	snprintf(buf, len, "route %s: stats %s", r->conf->name, line);
 }

@@ -48,7 +48,7 @@ void		 route_free(struct route *);
 void		 route_set_conf(struct route *, const struct route_conf *);
 size_t		 route_close_sessions(struct route *);
 void		 route_schedule_expire(struct route *, uint64_t);
-void		 route_log_stats(struct route *);
+void		 route_format_stats(struct route *, char *, size_t);
 void		 route_event_error(struct route *, const char *, uint64_t);
 
 #endif

@@ -5,6 +5,7 @@
 #include "autoconf.h"
 
 #include <sys/resource.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "conf.h"
+#include "control.h"
 #include "log.h"
 #include "reload.h"
 #include "reloader.h"
@@ -46,6 +49,7 @@ udproxy_new(void)
 			fatalx("cannot install the signal handlers");
 	}
 	up->reloader = reloader_new(up);
+	up->started_ms = clock_ms();
 	return up;
 }
 
@@ -134,18 +138,34 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 	return 0;
 }
 
-static void
-udproxy_log_stats(const struct udproxy *up)
+/*
+ * The stats lines, one call of cb each: the daemon's, then one per route.
+ * SIGUSR1 logs them; the control socket's "stats" sends them.
+ */
+void
+udproxy_stats(struct udproxy *up, void (*cb)(const char *, void *),
+    void *arg)
 {
+	char	line[2200];
 	size_t	i;
 
-	log_notice("stats: routes=%zu sessions=%zu max_sessions=%zu "
-	    "reloads=%llu reload_failures=%llu", up->nroutes,
-	    udproxy_nsessions(up),
-	    up->max_sessions, (unsigned long long)up->reloads,
+	snprintf(line, sizeof(line), "stats: routes=%zu sessions=%zu "
+	    "max_sessions=%zu reloads=%llu reload_failures=%llu",
+	    up->nroutes, udproxy_nsessions(up), up->max_sessions,
+	    (unsigned long long)up->reloads,
 	    (unsigned long long)up->reload_failures);
-	for (i = 0; i < up->nroutes; i++)
-		route_log_stats(up->routes[i]);
+	cb(line, arg);
+	for (i = 0; i < up->nroutes; i++) {
+		route_format_stats(up->routes[i], line, sizeof(line));
+		cb(line, arg);
+	}
+}
+
+static void
+udproxy_log_line(const char *line, void *arg)
+{
+	(void)arg;
+	log_notice("%s", line);
 }
 
 static void
@@ -164,7 +184,7 @@ udproxy_signal_cb(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(up->base);
 		break;
 	case SIGUSR1:
-		udproxy_log_stats(up);
+		udproxy_stats(up, udproxy_log_line, NULL);
 		break;
 	}
 }
@@ -200,6 +220,7 @@ udproxy_free(struct udproxy *up)
 
 	if (up == NULL)
 		return;
+	control_free(up->control);
 	reloader_free(up->reloader);
 	for (i = 0; i < up->nroutes; i++)
 		route_free(up->routes[i]);
@@ -218,4 +239,30 @@ udproxy_free(struct udproxy *up)
 	event_base_loop(up->base, EVLOOP_NONBLOCK);
 	event_base_free(up->base);
 	free(up);
+}
+
+/*
+ * After a reload: the control socket follows the 'control' setting. If
+ * the new path cannot be made (the directory may need the privileges we
+ * dropped), the socket stays where it is and a warning says so.
+ */
+void
+udproxy_control_sync(struct udproxy *up)
+{
+	const char	*path;
+	char		 err[CONF_ERRLEN];
+
+	path = up->conf->control != NULL ? up->conf->control :
+	    up->control_default;
+	if (path == NULL)
+		return;
+	if (up->control == NULL) {
+		if ((up->control = control_open(up, path, err,
+		    sizeof(err))) == NULL)
+			log_msg(up->conf->control != NULL || errno ==
+			    EADDRINUSE ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
+			    "%s; running without a control socket", err);
+	} else if (control_move(up->control, path, err, sizeof(err)) == -1)
+		log_warning("%s; the control socket stays at %s", err,
+		    control_path(up->control));
 }

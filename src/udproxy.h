@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct conf;
+struct control;
 struct event;
 struct event_base;
 struct reloader;
@@ -31,6 +32,9 @@ struct udproxy {
 	size_t			 nroutes;
 	struct event		*ev_signal[4];
 	struct reloader		*reloader;	/* the reload pipeline */
+	struct control		*control;	/* NULL: none */
+	const char		*control_default; /* without 'control' */
+	uint64_t		 started_ms;
 	struct worker		**workers;
 	size_t			 nworkers;
 	size_t			 max_sessions;	/* effective global cap */
@@ -45,7 +49,10 @@ int		 udproxy_apply(struct udproxy *, struct conf *, char *,
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);
 size_t		 udproxy_nsessions(const struct udproxy *);
+void		 udproxy_stats(struct udproxy *,
+		    void (*)(const char *, void *), void *);
 size_t		 udproxy_fd_budget(size_t);
 void		 udproxy_mask_signals(int);
+void		 udproxy_control_sync(struct udproxy *);
 
 #endif

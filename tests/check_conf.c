@@ -155,7 +155,8 @@ count_fds(void)
 
 #define GOOD_CONF							\
 	"log_level = \"debug\";\n"					\
-	"pidfile = \"/run/udproxy-test.pid\";\n"			\
+	"pidfile = \"/run/udproxy-test.pid\"; "			\
+	"control = \"/run/udproxy-test.sock\";\n"			\
 	"user = \"nobody\";\n"						\
 	"group = \"nogroup\";\n"					\
 	"max_sessions = 5000;\n"					\
@@ -188,6 +189,7 @@ START_TEST(test_good)
 
 	ck_assert_int_eq(c->log_level, LOG_LEVEL_DEBUG);
 	ck_assert_str_eq(c->pidfile, "/run/udproxy-test.pid");
+	ck_assert_str_eq(c->control, "/run/udproxy-test.sock");
 	ck_assert_str_eq(c->user, "nobody");
 	ck_assert_str_eq(c->group, "nogroup");
 	ck_assert_uint_eq(c->max_sessions, 5000);
@@ -238,6 +240,7 @@ START_TEST(test_defaults)
 
 	ck_assert_int_eq(c->log_level, LOG_LEVEL_INFO);
 	ck_assert_ptr_null(c->pidfile);
+	ck_assert_ptr_null(c->control);
 	ck_assert_ptr_null(c->user);
 	ck_assert_ptr_null(c->group);
 	ck_assert_uint_eq(c->max_sessions, 0);
@@ -682,6 +685,16 @@ static const struct {
 	    ":3: route 'a': transparent: upstream [::1]:5001 is not of the "
 	    "listener's address family, so it cannot be reached from a "
 	    "client's address" },
+	{ "control = \"run/udproxy.sock\";\nroutes = ( " A " );\n",
+	    ":1: control must be an absolute path" },
+	{ "control = \"\";\nroutes = ( " A " );\n",
+	    ":1: control must not be empty" },
+	{ "control = 1;\nroutes = ( " A " );\n",
+	    ":1: control must be a string, not an integer" },
+	{ "routes = ( " A " );\ncontrol = \"/x123456789x123456789x123456789"
+	    "x123456789x123456789x123456789x123456789x123456789x123456789"
+	    "x123456789x1234567.sock\";\n",
+	    ":2: control path is longer than 107 bytes" },
 };
 
 START_TEST(test_proxy_protocol)
@@ -833,6 +846,35 @@ START_TEST(test_upstream_bad_name)
 	    ":1: route 'a': upstream: invalid host name 'bad_-.name..x'");
 	load_fail(R1("\"a\"", "\"127.0.0.1:5000\"", "\"-x.example:53\""),
 	    ":1: route 'a': upstream: invalid host name '-x.example'");
+}
+END_TEST
+
+/* udproxy -s finds the socket even in a file the daemon would refuse. */
+START_TEST(test_peek_control)
+{
+	char	path[PATHLEN], buf[CONF_CONTROL_MAX];
+
+	write_file("p.conf", "control = \"/run/a.sock\";\nroutes = ( "
+	    "{ name = \"a\"; listen = \"127.0.0.1:5000\"; upstream = "
+	    "\"127.0.0.1:99999\"; } );\n", path, sizeof(path));
+	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/run/a.sock");
+	/* A syntax error: the line scan finds it. */
+	write_file("p.conf", "log_level = \"info\";\n  control = "
+	    "\"/run/b.sock\";\nroutes = ( { name = \"a\" listen } );\n",
+	    path, sizeof(path));
+	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/run/b.sock");
+	write_file("p.conf", "routes = ( );\n", path, sizeof(path));
+	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), -1);
+	write_file("p.conf", "controls = \"/run/c.sock\";\nroutes = ( ;\n",
+	    path, sizeof(path));
+	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), -1);
+	write_file("p.conf", "control = \"relative.sock\";\n", path,
+	    sizeof(path));
+	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), -1);
+	snprintf(path, sizeof(path), "%s/missing.conf", dir);
+	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), -1);
 }
 END_TEST
 
@@ -1346,6 +1388,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_resolver_bad);
 	tcase_add_test(tc, test_upstream_bad_name);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_peek_control);
 	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_unreadable);
 	tcase_add_test(tc, test_unterminated_string);

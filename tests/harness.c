@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,4 +762,77 @@ client_rt_str(int fd, const char *out, char *in, size_t inlen,
 	}
 	in[n] = '\0';
 	return 0;
+}
+
+static void
+h_read_all(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	size_t	off = 0;
+	int	fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return;
+	while (off < len - 1 && (n = read(fd, buf + off, len - 1 - off)) > 0)
+		off += (size_t)n;
+	buf[off] = '\0';
+	close(fd);
+}
+
+void
+h_run(struct h_run *r, const char *dir, ...)
+{
+	const char	*argv[40], *bin = getenv("UDPROXY_BIN");
+	char		 outp[256], errp[256];
+	static int	 seq;
+	int64_t		 deadline;
+	va_list		 ap;
+	int		 n = 0, status, fd;
+	pid_t		 pid;
+
+	argv[n++] = "sh";
+	argv[n++] = "-c";
+	argv[n++] = "exec $UDPROXY_WRAPPER \"$@\"";
+	argv[n++] = "sh";
+	argv[n++] = bin != NULL ? bin : "../src/udproxy";
+	va_start(ap, dir);
+	while ((argv[n] = va_arg(ap, const char *)) != NULL && n < 38)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	seq++;
+	snprintf(outp, sizeof(outp), "%s/hrun%d.%ld.out", dir, seq,
+	    (long)getpid());
+	snprintf(errp, sizeof(errp), "%s/hrun%d.%ld.err", dir, seq,
+	    (long)getpid());
+	if ((pid = fork()) == 0) {
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, STDIN_FILENO);
+		if ((fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1)
+			dup2(fd, STDOUT_FILENO);
+		if ((fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1)
+			dup2(fd, STDERR_FILENO);
+		execv("/bin/sh", (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	r->status = -1;
+	deadline = h_now_ms() + 20000LL * h_slow();
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			r->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+			    128 + WTERMSIG(status);
+			break;
+		}
+		if (h_now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			break;
+		}
+		h_sleep_ms(2);
+	}
+	h_read_all(outp, r->out, sizeof(r->out));
+	h_read_all(errp, r->err, sizeof(r->err));
+	unlink(outp);
+	unlink(errp);
 }

@@ -79,6 +79,19 @@ long long	 daemon_stat(struct daemon *, const char *route,
 int		 daemon_fd_count(struct daemon *);
 void		 daemon_free(struct daemon *);
 
+/*
+ * Runs udproxy (through UDPROXY_WRAPPER) with the NULL-terminated
+ * arguments and waits at most 20 s (scaled) for it: exit status (128 + N
+ * for signal N, -1 if it had to be killed), stdout and stderr.
+ */
+struct h_run {
+	int	 status;
+	char	 out[16384];
+	char	 err[16384];
+};
+void		 h_run(struct h_run *, const char *dir, ...)
+		    __attribute__((sentinel));
+
 /* UDP clients: a socket bound to a loopback port, connected to the proxy. */
 int		 client_open(int family, uint16_t port);
 int		 client_open_from(const char *src, const char *dst,
