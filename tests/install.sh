@@ -145,6 +145,21 @@ if [ -n "$unitdir" ]; then
 	start="$start -p $runstatedir/udproxy.pid"
 	check "unit has $start" \
 	    grep -qxF "$start" "$dest$unitdir/udproxy.service"
+	# Every directive known to this systemd (it need not be PID 1),
+	# with the binary where DESTDIR put it.
+	if command -v systemd-analyze >/dev/null; then
+		sed "s|$sbindir/udproxy|$dest$sbindir/udproxy|g" \
+		    "$dest$unitdir/udproxy.service" >"$tmp/udproxy.service"
+		if systemd-analyze verify --man=no "$tmp/udproxy.service" \
+		    >"$tmp/verify.out" 2>&1 && ! [ -s "$tmp/verify.out" ]; then
+			pass "systemd-analyze verify: unit is clean"
+		else
+			fail "systemd-analyze verify:"
+			cat "$tmp/verify.out"
+		fi
+	else
+		say "note: no systemd-analyze; unit not verified"
+	fi
 fi
 check "installed example config passes udproxy -t" \
     sh -c "'$dest$sbindir/udproxy' -t \
