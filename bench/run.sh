@@ -1,33 +1,44 @@
 #!/usr/bin/env bash
 # Copyright (c) 2026 the udproxy authors
 # SPDX-License-Identifier: ISC (see the LICENSE file)
-# bench/run.sh -- udproxy against nginx's stream module, side by side, on the
-# same loopback load in one run; prints medians per target and the ratio
-# udproxy/nginx per metric.  See bench/README.md.
+# bench/run.sh -- udproxy against nginx's stream module and the reference
+# floor relay (bench/floor.c), side by side, on the same loopback load in one
+# run; prints medians per target and the ratios udproxy/nginx and
+# udproxy/floor per metric.  See bench/README.md.
 #
 # Knobs (environment):
 #   UDPROXY=path      udproxy binary (default ../src/udproxy relative to bench/)
 #   NGINX=path        nginx binary (default /usr/sbin/nginx)
 #   NGINX_STREAM_MODULE=path   (default /usr/lib/nginx/modules/ngx_stream_module.so)
+#   PROXY_CPUS=0      CPU list (taskset -c syntax) for the proxy under test
+#   LOAD_CPUS=1       CPU list for udpload and udpecho
 #   ROUNDS=3          rounds; the order of the targets alternates per round
 #   DURATION=5        seconds per throughput run (after WARMUP)
-#   LAT_DURATION=3    seconds per latency run (after WARMUP)
+#   LAT_DURATION=3    seconds per latency, many-clients and overload run
 #   WARMUP=0.5        seconds of load before measuring starts
-#   CLIENTS=32 WINDOW=4     throughput profile: sessions x outstanding each
-#   SIZE=100          payload bytes
+#   PROFILES='...'    space-separated NAME:CLIENTS:WINDOW:SIZE[:SECONDS]; the
+#                     default is thr:64:8:64 big:64:8:1200 lat:1:1:100
+#                     many:10000:1:100 ovl:256:64:100 (ovl runs no direct row)
 #   SESSIONS=5000     sessions for the memory test
-#   OVERLOAD=1        0 drops the "ovl" profile: OVL_CLIENTS=256 x OVL_WINDOW=64
-#                     for LAT_DURATION s, more than a proxy can carry, so the
-#                     kernel drops at the listener (shows overload behaviour)
+#   IDLE=10           session idle timeout of every proxy, s; runs with 1000
+#                     clients or more wait for their sessions to expire so
+#                     the ephemeral port range is not exhausted
 #   NGINX_EXTRA='...' extra directives for nginx's stream server block
-#   NO_NGINX=1        skip nginx;  NO_UDPROXY=1  skip udproxy
+#   FLOOR_OPTS='...'  options for the floor relay (e.g. -g for UDP GSO)
+#   NO_NGINX=1  NO_UDPROXY=1  NO_FLOOR=1  NO_DIRECT=1   skip a target
 #   BUILD_UDPROXY=1   build udproxy (autogen/configure/make at the top) if
 #                     the binary is missing; 0 = fail instead
+#   SYSCALLS=1        after the rounds, one more run of the first profile
+#                     per proxy under `perf stat` to count its system calls
+#                     per round trip (0: skip)
 #   KEEP=1            keep the temporary directory (configs, logs, raw data)
 #   NOPIN=1           do not pin with taskset
-#   OTHER_MAX=10      warn about runs where more than this % of CPU 0 went to
-#                     anything but the proxy (other jobs, steal): noisy runs
-# Every process this script starts is ended by its PID on exit.
+#   OTHER_MAX=10      warn about runs where more than this % of one CPU went
+#                     to anything but the processes of the run (other jobs,
+#                     hypervisor steal): noisy runs
+# Every process this script starts runs in its own process group (setsid);
+# on exit, normal or not (a failed start-up included), each of those groups
+# is ended, and nothing else.
 
 set -euo pipefail
 
@@ -37,26 +48,43 @@ cd "$HERE"
 UDPROXY=${UDPROXY:-../src/udproxy}
 NGINX=${NGINX:-/usr/sbin/nginx}
 NGINX_STREAM_MODULE=${NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}
+PROXY_CPUS=${PROXY_CPUS:-0}
+LOAD_CPUS=${LOAD_CPUS:-1}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 LAT_DURATION=${LAT_DURATION:-3}
 WARMUP=${WARMUP:-0.5}
-CLIENTS=${CLIENTS:-32}
-WINDOW=${WINDOW:-4}
-SIZE=${SIZE:-100}
+PROFILES=${PROFILES:-thr:64:8:64 big:64:8:1200 lat:1:1:100 many:10000:1:100 ovl:256:64:100}
 SESSIONS=${SESSIONS:-5000}
-OVERLOAD=${OVERLOAD:-1}
-OVL_CLIENTS=${OVL_CLIENTS:-256}
-OVL_WINDOW=${OVL_WINDOW:-64}
 NO_NGINX=${NO_NGINX:-0}
 NGINX_EXTRA=${NGINX_EXTRA:-}
 NO_UDPROXY=${NO_UDPROXY:-0}
+NO_FLOOR=${NO_FLOOR:-0}
+NO_DIRECT=${NO_DIRECT:-0}
+FLOOR_OPTS=${FLOOR_OPTS:-}
 BUILD_UDPROXY=${BUILD_UDPROXY:-1}
 KEEP=${KEEP:-0}
 NOPIN=${NOPIN:-0}
 OTHER_MAX=${OTHER_MAX:-10}
-IDLE=60				# session idle timeout of both proxies, s
-LIFE=$((ROUNDS * 4 * (DURATION + LAT_DURATION + 5) + 300))	# hard cap
+IDLE=${IDLE:-10}
+SYSCALLS=${SYSCALLS:-1}
+
+# Parse the profiles: NAME:CLIENTS:WINDOW:SIZE[:SECONDS].
+declare -A P_N P_W P_S P_D
+PNAMES=()
+MAXCLIENTS=1
+for spec in $PROFILES; do
+	IFS=: read -r pn pc pw ps pd <<<"$spec"
+	[[ $pn =~ ^[a-z0-9]+$ && $pc =~ ^[0-9]+$ && $pw =~ ^[0-9]+$ &&
+	    $ps =~ ^[0-9]+$ ]] || { echo "run.sh: bad profile '$spec'" >&2; exit 2; }
+	if [[ -z ${pd:-} ]]; then
+		case $pn in thr|big) pd=$DURATION ;; *) pd=$LAT_DURATION ;; esac
+	fi
+	PNAMES+=("$pn") P_N[$pn]=$pc P_W[$pn]=$pw P_S[$pn]=$ps P_D[$pn]=$pd
+	((pc > MAXCLIENTS)) && MAXCLIENTS=$pc
+done
+NPROF=${#PNAMES[@]}
+LIFE=$((ROUNDS * 5 * NPROF * (DURATION + LAT_DURATION + IDLE + 8) + 600))	# hard cap
 
 PIDS=()
 TMP=$(mktemp -d /tmp/udproxy-bench.XXXXXX)
@@ -73,23 +101,24 @@ drop_pid() {
 	PIDS=("${keep[@]}")
 }
 
+# Each PID in PIDS leads its own process group (start_bg); ending the group
+# also ends anything it started (taskset's exec, a child of the proxy).
 cleanup() {
 	local pid i
 	trap - EXIT INT TERM
 	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
+		kill -TERM -- "-$pid" 2>/dev/null || true
 	done
 	for pid in "${PIDS[@]}"; do
 		for ((i = 0; i < 30; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
+			kill -0 -- "-$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		# Only wait for a PID that still exists (bash may have reaped
-		# it already; waiting for such a PID can block).
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
+		if kill -0 -- "-$pid" 2>/dev/null; then
+			kill -KILL -- "-$pid" 2>/dev/null || true
 		fi
+		# Reap it if it is ours and still there (never blocks then).
+		kill -0 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
 	done
 	if [[ $KEEP == 1 ]]; then
 		log "run.sh: kept $TMP"
@@ -99,6 +128,17 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# start_bg OUT ERR CMD...: runs CMD in the background as the leader of a
+# new process group (setsid execs in place: the PID is the group's ID) and
+# records it for cleanup.  Sets BG_PID.
+start_bg() {
+	local out=$1 err=$2
+	shift 2
+	setsid "$@" >"$out" 2>"$err" &
+	BG_PID=$!
+	PIDS+=("$BG_PID")
+}
 
 # jget KEY JSONLINE: the value of a flat numeric/string key.
 jget() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$2"; }
@@ -111,6 +151,14 @@ cputicks() {
 	set -- $rest
 	echo $((${12} + ${13}))
 }
+# "UTIME STIME" (clock ticks) of a PID.
+cpusplit() {
+	local line rest
+	read -r line <"/proc/$1/stat"
+	rest=${line##*) }
+	set -- $rest
+	echo "${12} ${13}"
+}
 # alive TARGET: die with the target's log if its process has gone.
 alive() {
 	local pid=${PID[$1]} f
@@ -122,9 +170,38 @@ alive() {
 	done
 	die "$1 died during the benchmark"
 }
-# Busy ticks of one CPU from /proc/stat (user nice system irq softirq steal).
+# cpulist LIST: the CPU numbers of a taskset list ("0", "0-3", "0,2-3").
+cpulist() {
+	local part lo hi i out=()
+	IFS=, read -ra parts <<<"$1"
+	for part in "${parts[@]}"; do
+		lo=${part%-*} hi=${part#*-}
+		[[ $lo =~ ^[0-9]+$ && $hi =~ ^[0-9]+$ ]] || return 1
+		for ((i = lo; i <= hi; i++)); do out+=("$i"); done
+	done
+	echo "${out[*]}"
+}
+# Busy and steal ticks over all CPUs from /proc/stat: "BUSY STEAL", busy
+# being user nice system irq softirq steal.
+cpustat() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $9 }' /proc/stat
+}
+# Busy ticks of the CPUs in a list.
 cpubusy() {
-	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+	awk -v l=" $1 " '$1 ~ /^cpu[0-9]/ && index(l, " " substr($1, 4) " ") {
+	    s += $2 + $3 + $4 + $7 + $8 + $9 } END { print s + 0 }' /proc/stat
+}
+# Ticks used by this shell's reaped children so far, into CHILD_TICKS
+# (bash's `times`, 2nd line; run in this shell, not in a subshell, which
+# would start with no children).
+childticks() {
+	local t u s
+	times >"$TMP/times"
+	t=$(tail -n 1 "$TMP/times")
+	u=${t%% *} s=${t##* }
+	CHILD_TICKS=$(awk -v u="$u" -v s="$s" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	    split(u, a, "m"); split(s, b, "m")
+	    printf "%.0f\n", (a[1] * 60 + a[2] + b[1] * 60 + b[2]) * hz }')
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 nfds() { ls "/proc/$1/fd" | wc -l; }
@@ -133,6 +210,7 @@ nfds() { ls "/proc/$1/fd" | wc -l; }
 CFLAGS="-std=c11 -O2 -Wall -Wextra"
 gcc $CFLAGS -o "$TMP/udpecho" udpecho.c || die "cannot build udpecho"
 gcc $CFLAGS -o "$TMP/udpload" udpload.c || die "cannot build udpload"
+gcc $CFLAGS -o "$TMP/floor" floor.c || die "cannot build floor"
 ECHO_BIN=$TMP/udpecho
 LOAD=$TMP/udpload
 
@@ -150,28 +228,36 @@ if [[ $NO_NGINX != 1 ]]; then
 fi
 
 PIN_PROXY=() PIN_LOAD=()
+PROXY_CPU_LIST=$(cpulist "$PROXY_CPUS") || die "bad PROXY_CPUS '$PROXY_CPUS'"
+cpulist "$LOAD_CPUS" >/dev/null || die "bad LOAD_CPUS '$LOAD_CPUS'"
 if [[ $NOPIN != 1 ]] && command -v taskset >/dev/null &&
     (($(nproc) >= 2)); then
-	PIN_PROXY=(taskset -c 0)
-	PIN_LOAD=(taskset -c 1)
+	PIN_PROXY=(taskset -c "$PROXY_CPUS")
+	PIN_LOAD=(taskset -c "$LOAD_CPUS")
 fi
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-PROXY_CPU=0
+NCPU=$(nproc)
 
 # --- upstream and proxies --------------------------------------------------
 mapfile -t PORTS < <("$LOAD" -P 2)
 ((${#PORTS[@]} == 2)) || die "no free ports"
 UDPROXY_PORT=${PORTS[0]} NGINX_PORT=${PORTS[1]}
 
-"${PIN_LOAD[@]}" "$ECHO_BIN" -t "$LIFE" 127.0.0.1:0 >"$TMP/echo.out" &
-PIDS+=($!)
-ECHO_PID=$!
-for ((i = 0; i < 50; i++)); do
-	ECHO_PORT=$(jget port "$(head -n 1 "$TMP/echo.out")")
-	[[ -n $ECHO_PORT ]] && break
-	sleep 0.1
-done
-[[ -n $ECHO_PORT ]] || die "udpecho did not start"
+# wait_port FILE: the "port" of the JSON first line a tool prints (5 s).
+wait_port() {
+	local i p
+	for ((i = 0; i < 50; i++)); do
+		p=$(jget port "$(head -n 1 "$1" 2>/dev/null)")
+		[[ -n $p ]] && { echo "$p"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+start_bg "$TMP/echo.out" "$TMP/echo.err" "${PIN_LOAD[@]}" "$ECHO_BIN" \
+    -t "$LIFE" 127.0.0.1:0
+ECHO_PID=$BG_PID
+ECHO_PORT=$(wait_port "$TMP/echo.out") || die "udpecho did not start"
 
 # probe ADDR:PORT: one round trip through it, retried for up to 5 s.
 probe() {
@@ -183,19 +269,23 @@ probe() {
 	return 1
 }
 
-TARGETS=(direct)
+TARGETS=()
 declare -A ADDR PID
-ADDR[direct]=127.0.0.1:$ECHO_PORT
-PID[direct]=$ECHO_PID
+if [[ $NO_DIRECT != 1 ]]; then
+	TARGETS+=(direct)
+	ADDR[direct]=127.0.0.1:$ECHO_PORT
+	PID[direct]=$ECHO_PID
+fi
 
-# Load sessions over the run: probes + every run's clients; the memory test
-# adds SESSIONS.  nginx needs two connection slots per UDP session.
-NSESS=$((SESSIONS + ROUNDS * 2 * (CLIENTS + 2) + 64))
-((OVERLOAD == 1)) && NSESS=$((NSESS + ROUNDS * 2 * OVL_CLIENTS))
+# Sessions alive at once: the memory test, or the largest profile plus
+# what the runs before it left (they expire after IDLE).  nginx needs two
+# connection slots per UDP session.
+NSESS=$(( (SESSIONS > MAXCLIENTS ? SESSIONS : MAXCLIENTS) + 1000 ))
 HARD_NOFILE=$(ulimit -Hn)
 [[ $HARD_NOFILE == unlimited ]] && HARD_NOFILE=1048576
 ((NSESS + 64 <= HARD_NOFILE)) ||
-    die "SESSIONS too large for RLIMIT_NOFILE hard limit $HARD_NOFILE"
+    die "SESSIONS or profile clients too large for RLIMIT_NOFILE hard limit $HARD_NOFILE"
+ulimit -n "$HARD_NOFILE"
 
 if [[ $NO_UDPROXY != 1 ]]; then
 	cat >"$TMP/udproxy.conf" <<-EOF
@@ -212,10 +302,9 @@ if [[ $NO_UDPROXY != 1 ]]; then
 	EOF
 	"$UDPROXY" -t -c "$TMP/udproxy.conf" >"$TMP/udproxy-t.log" 2>&1 ||
 	    { cat "$TMP/udproxy-t.log" >&2; die "udproxy -t rejected the config"; }
-	"${PIN_PROXY[@]}" "$UDPROXY" -f -c "$TMP/udproxy.conf" \
-	    -p "$TMP/udproxy.pid" 2>"$TMP/udproxy.log" &
-	PIDS+=($!)
-	PID[udproxy]=$!
+	start_bg /dev/null "$TMP/udproxy.log" "${PIN_PROXY[@]}" "$UDPROXY" \
+	    -f -c "$TMP/udproxy.conf" -p "$TMP/udproxy.pid"
+	PID[udproxy]=$BG_PID
 	ADDR[udproxy]=127.0.0.1:$UDPROXY_PORT
 	probe "${ADDR[udproxy]}" ||
 	    { cat "$TMP/udproxy.log" >&2; die "udproxy does not answer"; }
@@ -247,36 +336,86 @@ if [[ $NO_NGINX != 1 ]]; then
 	    -e "$TMP/nginx/error.log")
 	"${NGX[@]}" -t >"$TMP/nginx-t.log" 2>&1 ||
 	    { cat "$TMP/nginx-t.log" >&2; die "nginx -t failed"; }
-	"${PIN_PROXY[@]}" "${NGX[@]}" 2>>"$TMP/nginx/error.log" &
-	PIDS+=($!)
-	PID[nginx]=$!
+	start_bg /dev/null "$TMP/nginx/stderr.log" "${PIN_PROXY[@]}" "${NGX[@]}"
+	PID[nginx]=$BG_PID
 	ADDR[nginx]=127.0.0.1:$NGINX_PORT
 	probe "${ADDR[nginx]}" ||
-	    { cat "$TMP/nginx/error.log" >&2; die "nginx does not answer"; }
+	    { cat "$TMP/nginx/error.log" "$TMP/nginx/stderr.log" >&2; die "nginx does not answer"; }
 	TARGETS+=(nginx)
 fi
 
+if [[ $NO_FLOOR != 1 ]]; then
+	# shellcheck disable=SC2086	# FLOOR_OPTS is a word list
+	start_bg "$TMP/floor.out" "$TMP/floor.log" "${PIN_PROXY[@]}" \
+	    "$TMP/floor" -t "$LIFE" -i "$IDLE" -N "$NSESS" $FLOOR_OPTS \
+	    127.0.0.1:0 "127.0.0.1:$ECHO_PORT"
+	PID[floor]=$BG_PID
+	FLOOR_PORT=$(wait_port "$TMP/floor.out") || die "floor did not start"
+	ADDR[floor]=127.0.0.1:$FLOOR_PORT
+	probe "${ADDR[floor]}" || die "floor does not answer"
+	TARGETS+=(floor)
+fi
+
+# Every background process must lead its own group, or cleanup could miss it.
+for t in "${TARGETS[@]}"; do
+	[[ $(ps -o pgid= -p "${PID[$t]}" | tr -d ' ') == "${PID[$t]}" ]] ||
+	    die "$t (pid ${PID[$t]}) is not a process group leader"
+done
+
 # --- load runs -------------------------------------------------------------
-RAW=$TMP/raw.tsv	# profile target round rps p50 p99 cpu_us/pkt lost busy% other%
+# profile target round rps p50 p99 cpu_us/pkt lost busy% other% steal% kdrops
+RAW=$TMP/raw.tsv
 : >"$RAW"
 
-# run_load PROFILE TARGET ROUND DURATION CLIENTS WINDOW
+# Drops counted by the kernel on a listener port (/proc/net/udp, last column).
+kdrops() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$2 ~ p "$" { s += $NF } END { print s + 0 }' /proc/net/udp
+}
+portof() { echo "${1##*:}"; }
+
+# wait_sessions TARGET: after a run with many clients, wait (bounded) until
+# the target's sessions have expired, so the next run finds free ports.
+wait_sessions() {
+	local pid=${PID[$1]} base=$2 i
+	[[ $1 == direct ]] && return 0
+	for ((i = 0; i < (IDLE + 10) * 10; i++)); do
+		(($(nfds "$pid") <= base + 16)) && return 0
+		sleep 0.1
+	done
+	log "run.sh: $1 still holds $(nfds "$pid") descriptors"
+}
+
+# run_load PROFILE TARGET ROUND
 run_load() {
-	local prof=$1 tgt=$2 round=$3 dur=$4 n=$5 w=$6 pid c0 c1 t0 t1 out
+	local prof=$1 tgt=$2 round=$3 pid c0 c1 t0 t1 out e0 e1 k0 k1 fd0
+	local dur=${P_D[$1]} n=${P_N[$1]} w=${P_W[$1]} size=${P_S[$1]}
 	local sent recv rps p50 p99 lost late bad cpu="-" busy b0 b1 other=-
+	local a0 a1 st0 st1 steal kd0 kd1 kd
 	pid=${PID[$tgt]}
 	alive "$tgt"
+	fd0=$(nfds "$pid")
+	kd0=$(kdrops "$(portof "${ADDR[$tgt]}")")
 	t0=$(date +%s%N)
-	b0=$(cpubusy "$PROXY_CPU")
-	c0=$(cputicks "$pid")
+	b0=$(cpubusy "$PROXY_CPU_LIST")
+	read -r a0 st0 <<<"$(cpustat)"
+	c0=$(cputicks "$pid") e0=$(cputicks "$ECHO_PID")
+	childticks
+	k0=$CHILD_TICKS
 	out=$(timeout -k 2 "$(awk "BEGIN { print int($WARMUP + $dur + 15) }")" \
-	    "${PIN_LOAD[@]}" "$LOAD" -n "$n" -w "$w" -s "$SIZE" \
+	    "${PIN_LOAD[@]}" "$LOAD" -n "$n" -w "$w" -s "$size" \
 	    -d "$dur" -W "$WARMUP" -l "$prof/$tgt/$round" "${ADDR[$tgt]}") ||
 	    log "run.sh: udpload against $tgt failed: $out"
 	alive "$tgt"
-	c1=$(cputicks "$pid")
-	b1=$(cpubusy "$PROXY_CPU")
+	c1=$(cputicks "$pid") e1=$(cputicks "$ECHO_PID")
+	childticks
+	k1=$CHILD_TICKS
+	read -r a1 st1 <<<"$(cpustat)"
+	b1=$(cpubusy "$PROXY_CPU_LIST")
 	t1=$(date +%s%N)
+	kd1=$(kdrops "$(portof "${ADDR[$tgt]}")")
+	kd=$((kd1 - kd0))
 	printf '%s\n' "$out" >>"$TMP/load.jsonl"
 	sent=$(jget sent "$out") recv=$(jget received "$out")
 	rps=$(jget replies_per_s "$out") p50=$(jget p50_us "$out")
@@ -291,55 +430,39 @@ run_load() {
 	fi
 	# Share of one CPU the process used over the whole run.
 	busy=$(awk "BEGIN { printf \"%.0f\", ($c1 - $c0) * $TICK_US * 1000 * 100 / ($t1 - $t0) }")
-	# Whatever else ran on the proxy's CPU (other processes, steal by
-	# the hypervisor, interrupts): a check that the run was clean.
+	# Whatever else ran on the machine (other processes, interrupts,
+	# kernel threads, the hypervisor's steal) in % of one CPU: all CPUs'
+	# busy time minus the proxy's, the echo's and the load's (children of
+	# this shell).  The proxy CPUs' share is checked too when pinned.
+	[[ $tgt == direct ]] && e1=$e0	# the echo is the "proxy" there
+	other=$(awk "BEGIN { v = ($a1 - $a0 - ($c1 - $c0) - ($k1 - $k0) - ($e1 - $e0)) * $TICK_US * 1000 * 100 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
 	if [[ $tgt != direct && ${#PIN_PROXY[@]} -gt 0 ]]; then
-		other=$(awk "BEGIN { v = ($b1 - $b0 - ($c1 - $c0)) * $TICK_US * 1000 * 100 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
+		pother=$(awk "BEGIN { v = ($b1 - $b0 - ($c1 - $c0)) * $TICK_US * 1000 * 100 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
+	else
+		pother=-
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$prof" "$tgt" \
+	steal=$(awk "BEGIN { printf \"%.0f\", ($st1 - $st0) * $TICK_US * 1000 * 100 / ($t1 - $t0) }")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$prof" "$tgt" \
 	    "$round" "$rps" "$p50" "$p99" "$cpu" "$lost" "$busy" "$other" \
-	    >>"$RAW"
-	log "$(printf '  %-4s %-8s r%s  %8s replies/s  p50 %5s us  p99 %6s us  cpu %6s us/pkt  busy %3s%%  other %3s%%  lost %s' \
-	    "$prof" "$tgt" "$round" "$rps" "$p50" "$p99" "$cpu" "$busy" "$other" "$lost")"
+	    "$steal" "$kd" "$pother" >>"$RAW"
+	log "$(printf '  %-4s %-7s r%s %7s rep/s  p50 %6s  p99 %6s us  cpu %6s us/pkt  busy %3s%%  other %3s%% (proxy cpus %s%%) steal %s%%  lost %s (listener drops %s)' \
+	    "$prof" "$tgt" "$round" "$rps" "$p50" "$p99" "$cpu" "$busy" "$other" "$pother" "$steal" "$lost" "$kd")"
+	((n >= 1000)) && wait_sessions "$tgt" "$fd0"
+	return 0
 }
 
-LOADAVG0=$(cut -d ' ' -f 1-3 /proc/loadavg)
-log "run.sh: echo :$ECHO_PORT, targets ${TARGETS[*]}," \
-    "pin ${PIN_PROXY[*]:-none} / ${PIN_LOAD[*]:-none}"
-for ((r = 1; r <= ROUNDS; r++)); do
-	if ((r % 2)); then
-		order=("${TARGETS[@]}")
-	else
-		order=()
-		for ((i = ${#TARGETS[@]} - 1; i >= 0; i--)); do
-			order+=("${TARGETS[$i]}")
-		done
-	fi
-	for t in "${order[@]}"; do
-		run_load thr "$t" "$r" "$DURATION" "$CLIENTS" "$WINDOW"
-	done
-	for t in "${order[@]}"; do
-		run_load lat "$t" "$r" "$LAT_DURATION" 1 1
-	done
-	((OVERLOAD == 1)) || continue
-	for t in "${order[@]}"; do
-		[[ $t == direct ]] && continue
-		run_load ovl "$t" "$r" "$LAT_DURATION" "$OVL_CLIENTS" "$OVL_WINDOW"
-	done
-done
-
-# --- sessions: memory and setup cost -----------------------------------------
-SESS=$TMP/sessions.tsv		# target rss_kb_before rss_kb_after ok cpu_us bytes/sess cpu_us/sess
+# --- sessions: memory and setup cost, first (before other runs leave
+# freed session memory in the allocator) ----------------------------------
+SESS=$TMP/sessions.tsv	# target rss0 rss1 ok bytes/sess cpu_us/sess fd0 fd1 sess/s
 : >"$SESS"
 for t in "${TARGETS[@]}"; do
 	[[ $t == direct ]] && continue
 	pid=${PID[$t]}
 	alive "$t"
 	rss0=$(rss_kb "$pid") fd0=$(nfds "$pid") c0=$(cputicks "$pid")
-	"${PIN_LOAD[@]}" "$LOAD" -S "$SESSIONS" -w 64 -T 1000 -d 30 -H 60 \
-	    -l "sessions/$t" "${ADDR[$t]}" >"$TMP/sess-$t.out" &
-	lpid=$!
-	PIDS+=($lpid)
+	start_bg "$TMP/sess-$t.out" /dev/null "${PIN_LOAD[@]}" "$LOAD" \
+	    -S "$SESSIONS" -w 64 -T 1000 -d 30 -H 60 -l "sessions/$t" "${ADDR[$t]}"
+	lpid=$BG_PID
 	for ((i = 0; i < 400; i++)); do	# up to 40 s
 		[[ -s $TMP/sess-$t.out ]] && break
 		kill -0 "$lpid" 2>/dev/null || break
@@ -359,15 +482,73 @@ for t in "${TARGETS[@]}"; do
 	if ((ok > 0)); then
 		bps=$(awk "BEGIN { printf \"%.0f\", ($rss1 - $rss0) * 1024 / $ok }")
 		cps=$(awk "BEGIN { printf \"%.1f\", ($c1 - $c0) * $TICK_US / $ok }")
+		sps=$(awk "BEGIN { e = $(jget elapsed_s "$out"); printf \"%.0f\", (e > 0 ? $ok / e : 0) }")
 	else
-		bps=- cps=-
+		bps=- cps=- sps=-
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" "$ok" \
-	    "$bps" "$cps" "$fd0" "$fd1" >>"$SESS"
-	log "$(printf '  sess %-8s %s sessions ok, RSS %s -> %s kB (%s B/session), fds %s -> %s, cpu %s us/session, setup p99 %s us' \
-	    "$t" "$ok" "$rss0" "$rss1" "$bps" "$fd0" "$fd1" "$cps" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" "$ok" \
+	    "$bps" "$cps" "$fd0" "$fd1" "$sps" >>"$SESS"
+	log "$(printf '  sess %-8s %s sessions ok, RSS %s -> %s kB (%s B/session), fds %s -> %s, cpu %s us/session, %s sessions/s, setup p99 %s us' \
+	    "$t" "$ok" "$rss0" "$rss1" "$bps" "$fd0" "$fd1" "$cps" "$sps" \
 	    "$(jget setup_p99_us "$out")")"
+	wait_sessions "$t" "$fd0"
 done
+
+LOADAVG0=$(cut -d ' ' -f 1-3 /proc/loadavg)
+log "run.sh: echo :$ECHO_PORT, targets ${TARGETS[*]}," \
+    "pin ${PIN_PROXY[*]:-none} / ${PIN_LOAD[*]:-none}, profiles $PROFILES"
+for ((r = 1; r <= ROUNDS; r++)); do
+	if ((r % 2)); then
+		order=("${TARGETS[@]}")
+	else
+		order=()
+		for ((i = ${#TARGETS[@]} - 1; i >= 0; i--)); do
+			order+=("${TARGETS[$i]}")
+		done
+	fi
+	for p in "${PNAMES[@]}"; do
+		for t in "${order[@]}"; do
+			[[ $p == ovl && $t == direct ]] && continue
+			run_load "$p" "$t" "$r"
+		done
+	done
+done
+
+# --- profile: system calls per round trip, user vs system time ------------
+# One more run of the first profile per target with perf counting the
+# target's system calls (raw_syscalls:sys_enter); separate from the rounds
+# because tracing costs a little on every call.
+PROF=$TMP/profile.tsv	# target syscalls replies sys/rt user% rps
+: >"$PROF"
+if [[ $SYSCALLS == 1 ]] && command -v perf >/dev/null &&
+    perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
+	pp=${PNAMES[0]}
+	for t in "${TARGETS[@]}"; do
+		[[ $t == direct ]] && continue
+		pid=${PID[$t]}
+		alive "$t"
+		read -r u0 s0 <<<"$(cpusplit "$pid")"
+		start_bg /dev/null "$TMP/perf-$t.txt" perf stat -x , \
+		    -e raw_syscalls:sys_enter -p "$pid"
+		ppid=$BG_PID
+		sleep 0.3
+		out=$(timeout -k 2 "$(awk "BEGIN { print int($WARMUP + ${P_D[$pp]} + 15) }")" \
+		    "${PIN_LOAD[@]}" "$LOAD" -n "${P_N[$pp]}" -w "${P_W[$pp]}" \
+		    -s "${P_S[$pp]}" -d "${P_D[$pp]}" -W "$WARMUP" \
+		    -l "profile/$t" "${ADDR[$t]}") || true
+		kill -INT "$ppid" 2>/dev/null || true
+		wait "$ppid" 2>/dev/null || true
+		drop_pid "$ppid"
+		read -r u1 s1 <<<"$(cpusplit "$pid")"
+		nsys=$(awk -F , '/raw_syscalls:sys_enter/ { print $1 }' "$TMP/perf-$t.txt")
+		recv=$(jget received "$out")
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${nsys:--}" "${recv:--}" \
+		    "$(awk "BEGIN { r = ${recv:-0}; n = \"${nsys:-x}\" + 0; if (r > 0 && n > 0) printf \"%.2f\", n / r; else print \"-\" }")" \
+		    "$(awk "BEGIN { t = $u1 - $u0 + $s1 - $s0; if (t > 0) printf \"%.0f\", ($u1 - $u0) * 100 / t; else print \"-\" }")" \
+		    "$(jget replies_per_s "$out")" >>"$PROF"
+		log "  prof $(tail -n 1 "$PROF")"
+	done
+fi
 
 # udproxy's own counters (drops) at the end.
 if [[ -n ${PID[udproxy]:-} ]]; then
@@ -397,16 +578,32 @@ sessval() {
 	awk -F '\t' -v t="$1" -v c="$2" '$1 == t { print $c; f = 1 }
 	    END { if (!f) print "-" }' "$SESS"
 }
+profval() {
+	awk -F '\t' -v t="$1" -v c="$2" '$1 == t { print $c; f = 1 }
+	    END { if (!f) print "-" }' "$PROF"
+}
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 	    if (a == "-" || b == "-" || b + 0 == 0) print "-";
 	    else printf "%.2f\n", a / b }'
 }
-
-row() {			# row LABEL BETTER DIRECT UDPROXY NGINX
-	printf '| %-34s | %-6s | %10s | %10s | %10s | %8s |\n' "$1" "$2" \
-	    "$3" "$4" "$5" "$(ratio "$4" "$5")"
+# spread PROFILE TARGET COLUMN: "min-max" over the rounds (noise).
+spread() {
+	awk -F '\t' -v p="$1" -v t="$2" -v c="$3" '
+	    $1 == p && $2 == t && $c != "-" && $c != "" {
+		if (n == 0 || $c + 0 < lo) lo = $c + 0
+		if (n == 0 || $c + 0 > hi) hi = $c + 0
+		n++ }
+	    END { if (n == 0) print "-"; else printf "%g-%g\n", lo, hi }' "$RAW"
 }
+
+HAS() { [[ -n ${PID[$1]:-} ]]; }
+# row LABEL BETTER DIRECT UDPROXY NGINX FLOOR
+row() {
+	printf '| %-30s | %-6s | %9s | %9s | %9s | %9s | %7s | %7s |\n' "$1" "$2" \
+	    "$3" "$4" "$5" "$6" "$(ratio "$4" "$5")" "$(ratio "$4" "$6")"
+}
+col() { if HAS "$2" || [[ $2 == direct && $NO_DIRECT != 1 ]]; then median "$1" "$2" "$3"; else echo -; fi; }
 
 COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 {
@@ -415,46 +612,53 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 	    "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(uname -r)"
 	echo "nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //')${NGINX_EXTRA:+ ($NGINX_EXTRA)}," \
 	    "udproxy: $("$UDPROXY" -V 2>/dev/null || echo '-')" \
-	    "(binary of $(date -u -r "$UDPROXY" '+%H:%M UTC' 2>/dev/null || echo '-'))"
-	echo "rounds $ROUNDS (order alternates), medians; thr = $CLIENTS sessions x window $WINDOW for ${DURATION}s," \
-	    "lat = 1 session x window 1 for ${LAT_DURATION}s;$( ((OVERLOAD == 1)) &&
-	    echo " ovl = $OVL_CLIENTS x $OVL_WINDOW for ${LAT_DURATION}s;")" \
-	    "payload $SIZE B;" \
-	    "pin: proxy ${PIN_PROXY[*]:-none}, load+echo ${PIN_LOAD[*]:-none};" \
+	    "(binary of $(date -u -r "$UDPROXY" '+%H:%M UTC' 2>/dev/null || echo '-')), floor${FLOOR_OPTS:+ $FLOOR_OPTS}"
+	echo "rounds $ROUNDS (order alternates), medians; profiles (name:clients:window:bytes[:s]) $PROFILES;" \
+	    "idle $IDLE s; pin: proxy ${PIN_PROXY[*]:-none}, load+echo ${PIN_LOAD[*]:-none};" \
 	    "loadavg before $LOADAVG0, after $(cut -d ' ' -f 1-3 /proc/loadavg)"
 	echo
-	printf '| %-34s | %-6s | %10s | %10s | %10s | %8s |\n' metric better \
-	    direct udproxy nginx "udp/ngx"
-	printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" \
-	    "--------" "------------" "------------" "------------" "----------"
-	PROFILES=(thr lat)
-	((OVERLOAD == 1)) && PROFILES+=(ovl)
-	for p in "${PROFILES[@]}"; do
-		row "$p: replies/s" higher "$(median $p direct 4)" \
-		    "$(median $p udproxy 4)" "$(median $p nginx 4)"
-		row "$p: p50 RTT us" lower "$(median $p direct 5)" \
-		    "$(median $p udproxy 5)" "$(median $p nginx 5)"
-		row "$p: p99 RTT us" lower "$(median $p direct 6)" \
-		    "$(median $p udproxy 6)" "$(median $p nginx 6)"
-		row "$p: proxy CPU us/datagram" lower "($(median $p direct 7))" \
-		    "$(median $p udproxy 7)" "$(median $p nginx 7)"
-		row "$p: proxy CPU busy %" info "($(median $p direct 9))" \
-		    "$(median $p udproxy 9)" "$(median $p nginx 9)"
-		[[ $p == ovl ]] && row "$p: lost datagrams per run" lower - \
-		    "$(median $p udproxy 8)" "$(median $p nginx 8)"
+	printf '| %-30s | %-6s | %9s | %9s | %9s | %9s | %7s | %7s |\n' metric better \
+	    direct udproxy nginx floor "udp/ngx" "udp/flr"
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..32})" \
+	    "--------" "-----------" "-----------" "-----------" "-----------" \
+	    "---------" "---------"
+	for p in "${PNAMES[@]}"; do
+		for m in "replies/s:higher:4" "p50 RTT us:lower:5" "p99 RTT us:lower:6" \
+		    "CPU us/datagram:lower:7" "CPU busy %:info:9" "lost/run:lower:8" \
+		    "listener drops/run:lower:12" "other CPU %:info:10"; do
+			IFS=: read -r label better c <<<"$m"
+			d=$(col "$p" direct "$c")
+			[[ $c == 7 || $c == 9 ]] && d="($d)"
+			row "$p: $label" "$better" "$d" "$(col "$p" udproxy "$c")" \
+			    "$(col "$p" nginx "$c")" "$(col "$p" floor "$c")"
+		done
 	done
-	row "mem: RSS bytes/session ($SESSIONS)" lower - \
-	    "$(sessval udproxy 5)" "$(sessval nginx 5)"
+	row "mem: RSS bytes/session" lower - \
+	    "$(sessval udproxy 5)" "$(sessval nginx 5)" "$(sessval floor 5)"
 	row "mem: CPU us/new session" lower - \
-	    "$(sessval udproxy 6)" "$(sessval nginx 6)"
-	row "lost datagrams (thr+lat, all runs)" lower "$(sum_lost direct)" \
-	    "$(sum_lost udproxy)" "$(sum_lost nginx)"
+	    "$(sessval udproxy 6)" "$(sessval nginx 6)" "$(sessval floor 6)"
+	row "mem: new sessions/s (w 64)" higher - \
+	    "$(sessval udproxy 9)" "$(sessval nginx 9)" "$(sessval floor 9)"
+	if [[ -s $PROF ]]; then
+		row "prof ${PNAMES[0]}: syscalls/round trip" lower - \
+		    "$(profval udproxy 4)" "$(profval nginx 4)" "$(profval floor 4)"
+		row "prof ${PNAMES[0]}: user % of CPU" info - \
+		    "$(profval udproxy 5)" "$(profval nginx 5)" "$(profval floor 5)"
+	fi
 	echo
-	echo "(direct CPU = the echo server's, for scale; it shares CPU 1 with the load.)"
+	echo "(direct CPU = the echo server's, for scale; it shares the load CPUs.)"
+	echo "Spread over the rounds (min-max) of replies/s and of other CPU %:"
+	for p in "${PNAMES[@]}"; do
+		line="  $p:"
+		for t in "${TARGETS[@]}"; do
+			line+=" $t $(spread "$p" "$t" 4) rep/s (other $(spread "$p" "$t" 10)%, steal $(spread "$p" "$t" 11)%);"
+		done
+		echo "$line"
+	done
 	awk -F '\t' -v lim="$OTHER_MAX" '$10 != "-" && $10 + 0 > lim {
 		n++; s = s sprintf(" %s/%s/r%s:%s%%", $1, $2, $3, $10) }
-	    END { if (n) print "WARNING: " n " runs had more than " lim "% of CPU 0" \
-		" used by something other than the proxy (noise, rerun):" s }' "$RAW"
+	    END { if (n) print "WARNING: " n " runs had more than " lim "% of a CPU" \
+		" used by processes other than the run'"'"'s (noise):" s }' "$RAW"
 	if [[ -n ${PID[udproxy]:-} ]]; then
 		grep -h 'stats' "$TMP/udproxy.log" | tail -n 1
 	fi
