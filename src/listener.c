@@ -24,7 +24,6 @@ struct listener *
 listener_open(const struct addr *a, char *err, size_t errlen)
 {
 	struct listener	*l;
-	socklen_t	 len;
 	int		 fd, on = 1, family = a->ss.ss_family, error;
 	char		 name[ADDR_STRLEN];
 
@@ -46,11 +45,6 @@ listener_open(const struct addr *a, char *err, size_t errlen)
 		goto fail;
 	l = xcalloc(1, sizeof(*l));
 	l->fd = fd;
-	/* getsockopt reports twice what setsockopt takes. */
-	len = sizeof(l->default_rcvbuf);
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &l->default_rcvbuf,
-	    &len) == 0)
-		l->default_rcvbuf /= 2;
 	l->wildcard = addr_is_wildcard(a);
 	l->addr = *a;
 	return l;
@@ -75,17 +69,29 @@ listener_close(struct listener *l)
 }
 
 /*
- * Sets the receive buffer (0: back to the kernel's default) and returns
- * the size the kernel granted, which net.core.rmem_max may cap.
+ * Sets the receive buffer to size bytes (0: LISTENER_RCVBUF_DEFAULT) and
+ * returns the size the kernel granted, or -1 with errno. SO_RCVBUFFORCE
+ * goes past net.core.rmem_max but needs CAP_NET_ADMIN, so it works while
+ * the daemon is still privileged; without it SO_RCVBUF is capped at
+ * rmem_max. *forced tells which of the two took.
  */
 int
-listener_set_rcvbuf(struct listener *l, unsigned int size)
+listener_set_rcvbuf(struct listener *l, unsigned int size, int *forced)
 {
 	socklen_t	len = sizeof(int);
-	int		want = size != 0 ? (int)size : l->default_rcvbuf, got;
+	int		want = size != 0 ? (int)size : LISTENER_RCVBUF_DEFAULT;
+	int		got;
 
-	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) ==
-	    -1 || getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
+	*forced = 1;
+	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
+	    sizeof(want)) == -1) {
+		*forced = 0;
+		if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &want,
+		    sizeof(want)) == -1)
+			return -1;
+	}
+	/* getsockopt reports twice what setsockopt takes. */
+	if (getsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
 		return -1;
 	return got / 2;
 }

@@ -22,6 +22,13 @@
 
 struct rxbatch;
 
+/*
+ * The listener's receive buffer unless receive_buffer_size says otherwise:
+ * room for a burst from many clients while the loop is busy (10,000
+ * clients with one datagram each), where the kernel's ~208 KiB overflows.
+ */
+#define LISTENER_RCVBUF_DEFAULT	(4 * 1024 * 1024)
+
 union sockaddr_u {
 	struct sockaddr		sa;
 	struct sockaddr_in	sin;
@@ -50,13 +57,12 @@ struct dgram {
 struct listener {
 	int		 fd;
 	int		 wildcard;
-	int		 default_rcvbuf;	/* the kernel's, as requested */
 	struct addr	 addr;
 };
 
 struct listener	*listener_open(const struct addr *, char *, size_t);
 void		 listener_close(struct listener *);
-int		 listener_set_rcvbuf(struct listener *, unsigned int);
+int		 listener_set_rcvbuf(struct listener *, unsigned int, int *);
 uint64_t	 listener_drops(const struct listener *);
 int		 listener_recv(const struct listener *, struct rxbatch *);
 void		 listener_dgram(const struct listener *, struct rxbatch *, int,

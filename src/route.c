@@ -18,6 +18,7 @@
 #include "log.h"
 #include "proxyproto.h"
 #include "route.h"
+#include "rxbatch.h"
 #include "session.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -48,8 +49,7 @@ route_new(struct worker *w, const struct route_conf *rc,
 	if (r->ev_read == NULL || r->ev_expire == NULL || r->ev_retry == NULL)
 		fatalx("route %s: cannot create events", rc->name);
 	route_watch(r, clock_ms());
-	if (rc->rcvbuf != 0)
-		route_apply_rcvbuf(r);
+	route_apply_rcvbuf(r);
 	return r;
 }
 
@@ -133,19 +133,32 @@ route_free(struct route *r)
 	free(r);
 }
 
+/*
+ * An explicit receive_buffer_size wins; without one the listener gets
+ * LISTENER_RCVBUF_DEFAULT. Both are forced past net.core.rmem_max while
+ * the daemon may (at start-up, as root); later only up to the limit.
+ */
 static void
 route_apply_rcvbuf(struct route *r)
 {
-	int	got;
+	unsigned int	want = r->conf->rcvbuf != 0 ? r->conf->rcvbuf :
+			    LISTENER_RCVBUF_DEFAULT;
+	int		got, forced;
 
-	got = listener_set_rcvbuf(r->listener, r->conf->rcvbuf);
-	if (got == -1)
-		log_warning("route %s: cannot set receive_buffer_size: %s",
+	got = listener_set_rcvbuf(r->listener, r->conf->rcvbuf, &forced);
+	if (got == -1) {
+		log_warning("route %s: cannot set the receive buffer: %s",
 		    r->conf->name, strerror(errno));
-	else if (r->conf->rcvbuf != 0 && (unsigned int)got < r->conf->rcvbuf)
+		return;
+	}
+	if (r->conf->rcvbuf != 0 && (unsigned int)got < want)
 		log_warning("route %s: receive_buffer_size %u capped at %d "
-		    "by net.core.rmem_max", r->conf->name, r->conf->rcvbuf,
-		    got);
+		    "by net.core.rmem_max", r->conf->name, want, got);
+	else
+		log_info("route %s: listener receive buffer %d bytes "
+		    "(asked %u, %s)", r->conf->name, got, want,
+		    forced ? "SO_RCVBUFFORCE" : (unsigned int)got < want ?
+		    "SO_RCVBUF, capped by net.core.rmem_max" : "SO_RCVBUF");
 }
 
 /* New tunables apply to live sessions at once: re-derive the deadline. */
@@ -285,30 +298,42 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 	session_send(s, data, len, now);
 }
 
-/* Client datagrams are waiting: forward one batch, then yield. */
+/*
+ * Client datagrams are waiting: forward what the listener holds, batch by
+ * batch, until it is empty or ROUTE_DRAIN_BATCHES were read. Reading only
+ * one batch per wake-up starved the listener while thousands of session
+ * callbacks ran in the same loop iteration, and its buffer overflowed;
+ * the bound keeps a flood from starving the sessions' replies in turn.
+ */
 static void
 route_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct route	*r = arg;
+	struct rxbatch	*b = r->worker->rx_listener;
 	struct dgram	 d;
 	uint64_t	 now = clock_ms();
-	int		 i, n;
+	int		 i, n, round;
 
 	(void)fd;
 	(void)what;
-	if ((n = listener_recv(r->listener, r->worker->rx_listener)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			r->stats.rx_errors++;
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		listener_dgram(r->listener, r->worker->rx_listener, i, &d);
-		if (d.truncated)
-			r->stats.drop_truncated++;
-		else if (d.len > r->conf->max_datagram)
-			r->stats.drop_oversize++;
-		else
-			route_dispatch(r, &d, now);
+	for (round = 0; round < ROUTE_DRAIN_BATCHES; round++) {
+		if ((n = listener_recv(r->listener, b)) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				r->stats.rx_errors++;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			listener_dgram(r->listener, b, i, &d);
+			if (d.truncated)
+				r->stats.drop_truncated++;
+			else if (d.len > r->conf->max_datagram)
+				r->stats.drop_oversize++;
+			else
+				route_dispatch(r, &d, now);
+		}
+		/* A short batch: the socket is empty, spare the EAGAIN. */
+		if (n < RXBATCH_MAX)
+			break;
 	}
 	/* Only if adding the idle timer failed: sessions must still end. */
 	if (!TAILQ_EMPTY(&r->idleq) && !evtimer_pending(r->ev_expire, NULL))

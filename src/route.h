@@ -25,6 +25,9 @@ struct worker;
 
 TAILQ_HEAD(session_q, session);
 
+/* Listener batches (of RXBATCH_MAX) read per wake-up, at most. */
+#define ROUTE_DRAIN_BATCHES	16
+
 struct route {
 	struct worker		*worker;	/* what it runs on */
 	const struct route_conf	*conf;
