@@ -223,16 +223,24 @@ route_expire_cb(evutil_socket_t fd, short what, void *arg)
  */
 static int
 route_unwrap(struct route *r, const struct dgram *d, struct sess_origin *o,
-    const unsigned char **data, size_t *len)
+    const unsigned char **data, size_t *len, uint64_t now)
 {
 	struct proxyproto	 h;
 	struct sockaddr_in6	*sin6;
 	struct sockaddr_in	 sin;
 	union sockaddr_u	*u[2] = { &o->client, &o->dst };
-	int			 i;
+	char			 peer[ADDR_STRLEN];
+	unsigned int		 n;
+	int			 i, rc;
 
-	if (proxyproto_decode(d->data, d->len, &h) != 0) {
+	if ((rc = proxyproto_decode(d->data, d->len, &h)) != 0) {
 		r->stats.drop_proxy_invalid++;
+		if ((n = ratelimit_allow(&r->rl_proxy, now)) != 0)
+			log_warning("route %s: dropped a datagram from %s "
+			    "(proxy_protocol_from): PROXY header: %s (%u "
+			    "suppressed)", r->conf->name, addr_format(
+			    &d->client.sa, peer, sizeof(peer)),
+			    proxyproto_strerror(rc), n - 1);
 		return -1;
 	}
 	*data = d->data + h.len;
@@ -278,7 +286,7 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 	memset(&key.peer, 0, sizeof(key.peer));
 	if (r->conf->pp_from != NULL &&
 	    acl_match_sa(r->conf->pp_from, &d->client.sa) == ACL_ALLOW) {
-		switch (route_unwrap(r, d, &o, &data, &len)) {
+		switch (route_unwrap(r, d, &o, &data, &len, now)) {
 		case -1:
 			return;
 		case 1:

@@ -43,6 +43,7 @@ struct route {
 	struct ratelimit	 rl_socket;
 	struct ratelimit	 rl_send;
 	struct ratelimit	 rl_event;
+	struct ratelimit	 rl_proxy;	/* invalid PROXY headers */
 };
 
 struct route	*route_new(struct worker *, const struct route_conf *,

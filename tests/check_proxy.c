@@ -259,12 +259,14 @@ START_TEST(accept_trusted)
 	struct daemon	*d;
 	uint8_t		 buf[512];
 	size_t		 n;
-	int		 c, c2;
+	int		 c, c2, c3;
 
 	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
 	    "upstream = \"127.0.0.1:%u\"; proxy_protocol_from = [ "
-	    "\"10.0.0.0/8\", \"127.0.0.2/32\" ]; } );\n", lp, m->port);
+	    "\"10.0.0.0/8\", \"127.0.0.2/32\", \"127.0.0.3\" ]; } );\n", lp,
+	    m->port);
 	c = client_open_from("127.0.0.2", "127.0.0.1", lp);
+	c3 = client_open_from("127.0.0.3", "127.0.0.1", lp);
 	/* The header is stripped; the reply goes back to the sender. */
 	n = wrap(buf, "192.0.2.7", 4242, "a");
 	send_expect(c, buf, n, "up - a");
@@ -276,12 +278,23 @@ START_TEST(accept_trusted)
 	n = wrap(buf, "192.0.2.7", 4243, "c");
 	send_expect(c, buf, n, "up - c");
 	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 3);
+	/*
+	 * The same client behind another proxy: a session of its own, and
+	 * the reply goes to that proxy, not to the first.
+	 */
+	n = wrap(buf, "192.0.2.7", 4242, "p3");
+	send_expect(c3, buf, n, "up - p3");
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 200), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 4);
+	n = wrap(buf, "192.0.2.7", 4242, "a2");
+	send_expect(c, buf, n, "up - a2");
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 4);
 	/* LOCAL: forwarded for the sender itself. */
 	memcpy(buf, (const uint8_t[]){ 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
 	    0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x20, 0x00, 0x00, 0x00, 'l' },
 	    17);
 	send_expect(c, buf, 17, "up - l");
-	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 4);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 5);
 	/* Missing, truncated, malformed: dropped and counted. */
 	send_expect(c, "plain", 5, NULL);
 	n = wrap(buf, "192.0.2.7", 4242, "");
@@ -289,8 +302,13 @@ START_TEST(accept_trusted)
 	buf[12] = 0x22;
 	send_expect(c, buf, n, NULL);
 	ck_assert_int_eq(daemon_stat(d, "r", "drop_proxy_invalid"), 3);
-	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 4);
-	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 5);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 5);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 7);
+	/* Logged once (a rate limit), naming the sender and the reason. */
+	ck_assert_int_eq(daemon_log_count(d, "route r: dropped a datagram "
+	    "from 127.0.0.2:"), 1);
+	ck_assert_int_eq(daemon_log_count(d, "(proxy_protocol_from): PROXY "
+	    "header: no PROXY v2 signature (0 suppressed)"), 1);
 
 	/* Untrusted 127.0.0.1: its header is only payload, passed on. */
 	c2 = client_open_from("127.0.0.1", "127.0.0.1", lp);
@@ -300,6 +318,7 @@ START_TEST(accept_trusted)
 	ck_assert_int_eq(daemon_stat(d, "r", "drop_proxy_invalid"), 3);
 	close(c);
 	close(c2);
+	close(c3);
 	stop(d);
 	mock_stop(m);
 }
@@ -340,6 +359,92 @@ START_TEST(chain_of_two)
 }
 END_TEST
 
+/* An IPv6 client named to an IPv4 listener, and sent on as IPv6. */
+START_TEST(accept_v6_client)
+{
+	struct mock		*m = mock_start(AF_INET, 0, MOCK_PROXY, "up");
+	uint16_t		 lp = h_free_port(AF_INET);
+	struct daemon		*d;
+	struct proxyproto	 h;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&h.src;
+	struct sockaddr_in6	*d6 = (struct sockaddr_in6 *)&h.dst;
+	uint8_t			 buf[512];
+	ssize_t			 n;
+	int			 c;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; proxy_protocol_from = [ "
+	    "\"127.0.0.1\" ]; proxy_protocol = { send = \"every\"; }; } );\n",
+	    lp, m->port);
+	memset(&h, 0, sizeof(h));
+	h.cmd = PROXYPROTO_CMD_PROXY;
+	h.transport = PROXYPROTO_STREAM;	/* TCP is accepted too */
+	s6->sin6_family = d6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::77", &s6->sin6_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &d6->sin6_addr);
+	s6->sin6_port = htons(6000);
+	d6->sin6_port = htons(53);
+	n = proxyproto_encode(buf, sizeof(buf), &h);
+	ck_assert_int_eq(n, 52);
+	memcpy(buf + n, "q6", 2);
+	c = client_open_from("127.0.0.1", "127.0.0.1", lp);
+	send_expect(c, buf, (size_t)n + 2,
+	    "up [2001:db8::77]:6000 [2001:db8::1]:53 q6");
+	/*
+	 * An IPv4-mapped client is an IPv4 client. The encoder folds such
+	 * a pair to IPv4; another sender may not, so build that by hand.
+	 */
+	inet_pton(AF_INET6, "::ffff:192.0.2.5", &s6->sin6_addr);
+	inet_pton(AF_INET6, "::ffff:198.51.100.5", &d6->sin6_addr);
+	ck_assert_int_eq(proxyproto_encode(buf, sizeof(buf), &h), 28);
+	buf[13] = 0x21;
+	buf[15] = 36;
+	memset(buf + 16, 0, 36);
+	buf[16 + 10] = buf[16 + 11] = 0xff;
+	inet_pton(AF_INET, "192.0.2.5", buf + 16 + 12);
+	buf[32 + 10] = buf[32 + 11] = 0xff;
+	inet_pton(AF_INET, "198.51.100.5", buf + 32 + 12);
+	buf[48] = 6000 >> 8;
+	buf[49] = 6000 & 0xff;
+	buf[51] = 53;
+	memcpy(buf + 52, "m4", 2);
+	send_expect(c, buf, 54, "up 192.0.2.5:6000 198.51.100.5:53 m4");
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* A reload that turns the header on makes new sessions that carry it. */
+START_TEST(reload_turns_on)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PROXY, "up");
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 me[80], want[256], conf[256];
+	int		 c;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, m->port);
+	c = client_open(AF_INET, lp);
+	local_name(c, me, sizeof(me));
+	rt_expect(c, "off", "up - off");
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", d->dir);
+	h_write_file(conf, "routes = ( { name = \"r\"; listen = "
+	    "\"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; "
+	    "proxy_protocol = { send = \"first\"; }; } );\n", lp, m->port);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_closed"), 1);
+	snprintf(want, sizeof(want), "up %s 127.0.0.1:%u on", me, lp);
+	rt_expect(c, "on", want);
+	rt_expect(c, "on", "up - on");
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 2);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -357,6 +462,8 @@ main(void)
 	tcase_add_test(tc, send_oversize);
 	tcase_add_test(tc, accept_trusted);
 	tcase_add_test(tc, chain_of_two);
+	tcase_add_test(tc, accept_v6_client);
+	tcase_add_test(tc, reload_turns_on);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

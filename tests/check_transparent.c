@@ -33,6 +33,7 @@
 #include <check.h>
 
 #include "harness.h"
+#include "proxyproto.h"
 
 #define PROXY_PORT	5300
 #define UP_PORT		7000
@@ -262,6 +263,91 @@ START_TEST(transparent_root)
 }
 END_TEST
 
+/* Receives one datagram on u, with its source, within a bounded wait. */
+static ssize_t
+recv_src(int u, char *buf, size_t len, struct sockaddr_in *from,
+    socklen_t *fl)
+{
+	ssize_t	n = -1;
+	int	i;
+
+	for (i = 0; i < 300 * h_slow(); i++) {
+		*fl = sizeof(*from);
+		if ((n = recvfrom(u, buf, len, MSG_DONTWAIT,
+		    (struct sockaddr *)from, fl)) >= 0)
+			break;
+		h_sleep_ms(10);
+	}
+	return n;
+}
+
+/*
+ * proxy_protocol_from with transparent: the session binds the client the
+ * header names; the upstream's reply to that address comes back through
+ * udproxy to the real sender.
+ */
+START_TEST(transparent_proxied)
+{
+	struct daemon		*d;
+	struct proxyproto	 h;
+	struct sockaddr_in	 from, to, *hs = (struct sockaddr_in *)&h.src;
+	struct sockaddr_in	*hd = (struct sockaddr_in *)&h.dst;
+	socklen_t		 fl;
+	const char		*dir = h_tmpdir();
+	char			 conf[256], buf[256], ip[INET_ADDRSTRLEN];
+	uint8_t			 out[128];
+	ssize_t			 n;
+	int			 c, u;
+
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	h_write_file(conf, "routes = ( { name = \"t\"; listen = "
+	    "\"192.0.2.1:%u\"; upstream = \"198.51.100.2:%u\"; "
+	    "transparent = true; proxy_protocol_from = [ \"192.0.2.2\" ]; "
+	    "} );\n", PROXY_PORT + 1, UP_PORT + 1);
+	ns_enter(ns_u);
+	ck_assert_int_ne(u = udp_socket("198.51.100.2", UP_PORT + 1, 0), -1);
+	ns_enter(ns_p);
+	d = daemon_start(dir, conf, NULL);
+	ns_enter(ns_c);
+	ck_assert_int_ne(c = udp_socket("192.0.2.2", 0, 0), -1);
+	ns_enter(NULL);
+	ck_assert_ptr_nonnull(d);
+
+	memset(&h, 0, sizeof(h));
+	h.cmd = PROXYPROTO_CMD_PROXY;
+	h.transport = PROXYPROTO_DGRAM;
+	hs->sin_family = hd->sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.99", &hs->sin_addr);
+	hs->sin_port = htons(4444);
+	inet_pton(AF_INET, "192.0.2.1", &hd->sin_addr);
+	hd->sin_port = htons(PROXY_PORT + 1);
+	n = proxyproto_encode(out, sizeof(out), &h);
+	ck_assert_int_eq(n, 28);
+	memcpy(out + n, "hdr", 3);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons(PROXY_PORT + 1);
+	inet_pton(AF_INET, "192.0.2.1", &to.sin_addr);
+	ck_assert_int_eq(sendto(c, out, (size_t)n + 3, 0,
+	    (struct sockaddr *)&to, sizeof(to)), n + 3);
+	n = recv_src(u, buf, sizeof(buf), &from, &fl);
+	ck_assert_int_eq(n, 3);
+	ck_assert(memcmp(buf, "hdr", 3) == 0);
+	inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip));
+	ck_assert_str_eq(ip, "192.0.2.99");
+	ck_assert_uint_eq(ntohs(from.sin_port), 4444);
+	ck_assert_int_eq(sendto(u, "back", 4, 0, (struct sockaddr *)&from,
+	    fl), 4);
+	n = client_recv(c, buf, sizeof(buf), 3000);
+	ck_assert_int_eq(n, 4);
+	ck_assert(memcmp(buf, "back", 4) == 0);
+	close(c);
+	close(u);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+}
+END_TEST
+
 /* Capabilities in /proc/PID/status, as a number. */
 static unsigned long long
 cap_eff(pid_t pid)
@@ -384,6 +470,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, transparent_root);
 	tcase_add_test(tc, transparent_nobody);
+	tcase_add_test(tc, transparent_proxied);
 	tcase_add_test(tc, check_routing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
