@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "log.h"
 #include "resolve.h"
@@ -724,4 +725,176 @@ resolve_conf_wait(struct event_base *base, struct conf *conf, char *err,
 		if (event_base_loop(base, EVLOOP_ONCE) == -1)
 			fatalx("the event loop failed while resolving");
 	return w.conf;
+}
+
+/* --- a name watched: re-resolved periodically ------------------------ */
+
+struct resolve_watch {
+	struct resolve		*r;
+	char			*host;
+	char			*route;
+	uint16_t		 port;
+	uint64_t		 interval_ms, min_ms, max_ms;
+	resolve_watch_cb	 cb;
+	void			*arg;
+	struct event		*ev;
+	struct resolve_req	*req;
+	struct addr		*addrs;		/* the set last reported */
+	size_t			 naddrs;
+	struct ratelimit	 rl_fail;
+};
+
+static uint64_t
+resolve_clamp(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * When to ask again: the answer's TTL if it is shorter than the interval,
+ * the interval otherwise (and after a failure), always inside
+ * [resolve_min, resolve_max].
+ */
+uint64_t
+resolve_next_ms(int has_ttl, uint32_t ttl, uint64_t interval_ms,
+    uint64_t min_ms, uint64_t max_ms)
+{
+	uint64_t	next = interval_ms;
+
+	if (has_ttl && (uint64_t)ttl * 1000 < next)
+		next = (uint64_t)ttl * 1000;
+	return resolve_clamp(next, min_ms, max_ms);
+}
+
+static void
+resolve_watch_arm(struct resolve_watch *w, uint64_t ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(w->ev, &tv);
+}
+
+/* How many of a's addresses are not in b (both sorted). */
+static size_t
+resolve_missing(const struct addr *a, size_t na, const struct addr *b,
+    size_t nb)
+{
+	size_t	i = 0, j = 0, n = 0;
+	int	c;
+
+	while (i < na) {
+		c = j < nb ? resolve_addr_cmp(&a[i], &b[j]) : -1;
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			n++;
+			i++;
+		} else
+			j++;
+	}
+	return n;
+}
+
+static void
+resolve_watch_answer(const struct resolve_result *res, void *arg)
+{
+	struct resolve_watch	*w = arg;
+	struct addr		 keep[RESOLVE_MAX_ADDRS];
+	size_t			 i, n = 0, added, removed;
+	unsigned int		 shown;
+
+	w->req = NULL;
+	for (i = 0; i < res->naddrs; i++)
+		if (!addr_is_wildcard(&res->addrs[i]))
+			keep[n++] = res->addrs[i];
+	if (n == 0) {
+		if ((shown = ratelimit_allow(&w->rl_fail, clock_ms())) > 0)
+			log_warning("route %s: cannot re-resolve '%s': %s; "
+			    "keeping its %zu address%s", w->route, w->host,
+			    res->error != 0 ? res->why :
+			    "only wildcard addresses", w->naddrs,
+			    w->naddrs == 1 ? "" : "es");
+		resolve_watch_arm(w, resolve_clamp(w->interval_ms, w->min_ms,
+		    w->max_ms));
+		return;
+	}
+	resolve_watch_arm(w, resolve_next_ms(res->has_ttl, res->ttl,
+	    w->interval_ms, w->min_ms, w->max_ms));
+	if (resolve_addrs_equal(keep, n, w->addrs, w->naddrs))
+		return;
+	added = resolve_missing(keep, n, w->addrs, w->naddrs);
+	removed = resolve_missing(w->addrs, w->naddrs, keep, n);
+	free(w->addrs);
+	w->addrs = xcalloc(n, sizeof(*keep));
+	memcpy(w->addrs, keep, n * sizeof(*keep));
+	w->naddrs = n;
+	log_notice("route %s: %s now resolves to %zu address%s (%zu added, "
+	    "%zu removed)", w->route, w->host, n, n == 1 ? "" : "es", added,
+	    removed);
+	w->cb(w->addrs, w->naddrs, w->arg);
+}
+
+static void
+resolve_watch_cb_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct resolve_watch	*w = arg;
+
+	(void)fd;
+	(void)what;
+	w->req = resolve_name(w->r, w->host, w->port, resolve_watch_answer, w);
+	if (w->req == NULL)
+		resolve_watch_arm(w, resolve_clamp(w->interval_ms, w->min_ms,
+		    w->max_ms));
+}
+
+/*
+ * Watches host:port, whose addresses are cur now: asks again after the
+ * interval (or the TTL, see resolve_next_ms) and calls cb with the new
+ * sorted set each time it differs. A failed lookup keeps the set, with a
+ * rate-limited warning.
+ */
+struct resolve_watch *
+resolve_watch_new(struct resolve *r, const char *route, const char *host,
+    uint16_t port, const struct addr *cur, size_t ncur,
+    uint64_t interval_ms, uint64_t min_ms, uint64_t max_ms,
+    resolve_watch_cb cb, void *arg)
+{
+	struct resolve_watch	*w;
+
+	w = xcalloc(1, sizeof(*w));
+	w->r = r;
+	w->route = xstrdup(route);
+	w->host = xstrdup(host);
+	w->port = port;
+	w->interval_ms = interval_ms;
+	w->min_ms = min_ms;
+	w->max_ms = max_ms;
+	w->cb = cb;
+	w->arg = arg;
+	if (ncur > 0) {
+		w->addrs = xcalloc(ncur, sizeof(*cur));
+		memcpy(w->addrs, cur, ncur * sizeof(*cur));
+		qsort(w->addrs, ncur, sizeof(*cur), resolve_addr_cmp);
+	}
+	w->naddrs = ncur;
+	if ((w->ev = evtimer_new(r->base, resolve_watch_cb_timer, w)) == NULL)
+		fatalx("cannot create a resolver timer");
+	resolve_watch_arm(w, resolve_clamp(interval_ms, min_ms, max_ms));
+	return w;
+}
+
+void
+resolve_watch_free(struct resolve_watch *w)
+{
+	if (w == NULL)
+		return;
+	resolve_cancel(w->req);
+	event_free(w->ev);
+	free(w->addrs);
+	free(w->host);
+	free(w->route);
+	free(w);
 }

@@ -24,6 +24,7 @@ struct event_base;
 struct resolve;
 struct resolve_batch;
 struct resolve_req;
+struct resolve_watch;
 
 #define RESOLVE_MAX_ADDRS	64	/* addresses kept per name */
 #define RESOLVE_SERVERS_MAX	8
@@ -67,5 +68,14 @@ void		 resolve_conf_cancel(struct resolve_batch *);
 size_t		 resolve_conf_names(const struct conf *);
 struct conf	*resolve_conf_wait(struct event_base *, struct conf *,
 		    char *, size_t);
+
+/* A name re-resolved periodically; cb gets each new address set. */
+typedef void	(*resolve_watch_cb)(const struct addr *, size_t, void *);
+struct resolve_watch *resolve_watch_new(struct resolve *, const char *route,
+		    const char *host, uint16_t port, const struct addr *,
+		    size_t, uint64_t interval_ms, uint64_t min_ms,
+		    uint64_t max_ms, resolve_watch_cb, void *);
+void		 resolve_watch_free(struct resolve_watch *);
+uint64_t	 resolve_next_ms(int, uint32_t, uint64_t, uint64_t, uint64_t);
 
 #endif

@@ -388,6 +388,104 @@ START_TEST(test_addrs_equal)
 }
 END_TEST
 
+struct wgot {
+	int			 calls;
+	size_t			 naddrs;
+	char			 addrs[RESOLVE_MAX_ADDRS][ADDR_STRLEN];
+	struct event_base	*base;
+};
+
+static void
+watch_cb(const struct addr *a, size_t n, void *arg)
+{
+	struct wgot	*g = arg;
+	size_t		 i;
+
+	g->calls++;
+	g->naddrs = n;
+	for (i = 0; i < n; i++)
+		addr_format((const struct sockaddr *)&a[i].ss, g->addrs[i],
+		    sizeof(g->addrs[i]));
+	event_base_loopbreak(g->base);
+}
+
+static void
+run_ms(struct event_base *base, int ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+START_TEST(test_next_ms)
+{
+	/* The TTL when shorter than the interval, inside [min, max]. */
+	ck_assert_uint_eq(resolve_next_ms(1, 30, 60000, 1000, 3600000), 30000);
+	ck_assert_uint_eq(resolve_next_ms(1, 0, 60000, 1000, 3600000), 1000);
+	ck_assert_uint_eq(resolve_next_ms(1, 7200, 60000, 1000, 3600000),
+	    60000);
+	ck_assert_uint_eq(resolve_next_ms(0, 0, 60000, 1000, 3600000), 60000);
+	ck_assert_uint_eq(resolve_next_ms(0, 0, 7200000, 1000, 3600000),
+	    3600000);
+	ck_assert_uint_eq(resolve_next_ms(1, 4000000, 7200000, 1000,
+	    3600000), 3600000);
+}
+END_TEST
+
+/* A watched name: same answers say nothing, new answers are reported. */
+START_TEST(test_watch_follows_changes)
+{
+	struct event_base	*base = event_base_new();
+	struct dnsmock		*m = dnsmock_start();
+	struct resolve		*r;
+	struct resolve_watch	*w;
+	struct addr		 cur[2];
+	struct wgot		 g;
+	char			 err[128];
+	unsigned int		 q0;
+
+	dnsmock_set(m, "w.test", "127.0.0.2 127.0.0.3", 1);
+	r = new_resolver(base, m, 500);
+	ck_assert_int_eq(addr_parse("127.0.0.3:53", ADDR_NUMERIC, &cur[0], err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse("127.0.0.2:53", ADDR_NUMERIC, &cur[1], err,
+	    sizeof(err)), 0);
+	memset(&g, 0, sizeof(g));
+	g.base = base;
+	w = resolve_watch_new(r, "rt", "w.test", 53, cur, 2, 100, 50, 1000,
+	    watch_cb, &g);
+	run_ms(base, 450);
+	ck_assert_int_eq(g.calls, 0);
+	/* Asked again and again (A and AAAA each time, or A alone). */
+	ck_assert_uint_ge(dnsmock_queries(m), 3);
+	dnsmock_set(m, "w.test", "127.0.0.4 127.0.0.3", 1);
+	run_ms(base, 3000);
+	ck_assert_int_eq(g.calls, 1);
+	ck_assert_uint_eq(g.naddrs, 2);
+	ck_assert_str_eq(g.addrs[0], "127.0.0.3:53");
+	ck_assert_str_eq(g.addrs[1], "127.0.0.4:53");
+	/* The server goes silent: the set is kept, nothing reported. */
+	dnsmock_silent(m, 1);
+	q0 = dnsmock_queries(m);
+	run_ms(base, 1200);
+	ck_assert_int_eq(g.calls, 1);
+	ck_assert_uint_gt(dnsmock_queries(m), q0);
+	/* It answers again with one address removed. */
+	dnsmock_set(m, "w.test", "127.0.0.4", 1);
+	dnsmock_silent(m, 0);
+	run_ms(base, 3000);
+	ck_assert_int_eq(g.calls, 2);
+	ck_assert_uint_eq(g.naddrs, 1);
+	ck_assert_str_eq(g.addrs[0], "127.0.0.4:53");
+	resolve_watch_free(w);
+	resolve_free(r);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	dnsmock_stop(m);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *
 resolve_suite(void)
 {
@@ -404,6 +502,8 @@ resolve_suite(void)
 	tcase_add_test(tc, test_cancel_and_free);
 	tcase_add_test(tc, test_bad_server);
 	tcase_add_test(tc, test_addrs_equal);
+	tcase_add_test(tc, test_next_ms);
+	tcase_add_test(tc, test_watch_follows_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }
