@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,13 @@
 
 /* Error context while loading: the first error wins and stops the load. */
 struct conf_ctx {
-	char		*err;
-	size_t		 errlen;
-	const char	*path;
+	char			*err;
+	size_t			 errlen;
+	const char		*path;
+	/* Top-level abuse-control defaults, for every route. */
+	struct conf_guard	 guard;
+	const config_setting_t	*allow, *deny;
+	const config_setting_t	*limit_where;	/* per_client or block */
 };
 
 static int	conf_fail(struct conf_ctx *, const config_setting_t *,
@@ -184,6 +189,212 @@ conf_parse_addr(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/* --- abuse control: allow, deny, per_client, block, rates ------------ */
+
+static void
+conf_guard_defaults(struct conf_guard *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->limit.prefix4 = 32;
+	g->limit.prefix6 = 64;
+	g->limit.table_size = CONF_TABLE_DEFAULT;
+	g->limit.block_threshold = 0;
+	g->limit.block_seconds = 0;
+}
+
+/*
+ * Builds the access list of one scope from its allow and deny settings
+ * (either may be NULL; an empty list is no list). A bad prefix is
+ * reported at its own line.
+ */
+static int
+conf_guard_acl(struct conf_ctx *ctx, const config_setting_t *allow,
+    const config_setting_t *deny, const char *scope, struct acl **out)
+{
+	const config_setting_t	*list[2] = { allow, deny }, *e;
+	const char		**str[2] = { NULL, NULL };
+	static const char	*names[2] = { "allow", "deny" };
+	size_t			 n[2] = { 0, 0 }, bad = 0;
+	char			 why[CONF_ERRLEN / 2];
+	int			 i, j, len, bad_deny = 0, rc = -1;
+
+	*out = NULL;
+	for (i = 0; i < 2; i++) {
+		if (list[i] == NULL)
+			continue;
+		if (config_setting_type(list[i]) != CONFIG_TYPE_ARRAY &&
+		    config_setting_type(list[i]) != CONFIG_TYPE_LIST) {
+			conf_fail(ctx, list[i], "%s%s must be a list of "
+			    "prefixes [ \"192.0.2.0/24\", ... ], not %s", scope,
+			    names[i], conf_type_name(config_setting_type(
+			    list[i])));
+			goto out;
+		}
+		len = config_setting_length(list[i]);
+		str[i] = xcalloc((size_t)len + 1, sizeof(*str[i]));
+		for (j = 0; j < len; j++) {
+			e = config_setting_get_elem(list[i], (unsigned int)j);
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				conf_fail(ctx, e, "%s%s: element %d must be a "
+				    "string, not %s", scope, names[i], j + 1,
+				    conf_type_name(config_setting_type(e)));
+				goto out;
+			}
+			str[i][n[i]++] = config_setting_get_string(e);
+		}
+	}
+	if (n[0] + n[1] == 0)
+		rc = 0;
+	else if ((*out = acl_new(str[0], n[0], str[1], n[1], why,
+	    sizeof(why), &bad, &bad_deny)) == NULL) {
+		e = config_setting_get_elem(list[bad_deny], (unsigned int)bad);
+		conf_fail(ctx, e != NULL ? e : list[bad_deny], "%s%s: %s", scope,
+		    names[bad_deny], why);
+	} else
+		rc = 0;
+out:
+	free(str[0]);
+	free(str[1]);
+	return rc;
+}
+
+static int
+conf_guard_group(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *scope, const char *what, struct limit_conf *lc)
+{
+	static const struct {
+		const char	*name;
+		int		 block;		/* in block = { ... } */
+		long long	 min, max;
+		size_t		 off;
+	} f[] = {
+#define LF(n, b, lo, hi, field) \
+	{ n, b, lo, hi, offsetof(struct limit_conf, field) }
+		LF("sessions", 0, 0, CONF_SESSIONS_MAX, sessions),
+		LF("rate", 0, 0, CONF_RATE_MAX, rate),
+		LF("burst", 0, 1, CONF_RATE_MAX, burst),
+		LF("bytes_rate", 0, 0, CONF_BYTES_RATE_MAX, bytes_rate),
+		LF("prefix4", 0, 0, 32, prefix4),
+		LF("prefix6", 0, 0, 128, prefix6),
+		LF("table_size", 0, 1, CONF_TABLE_MAX, table_size),
+		LF("threshold", 1, 1, 1000, block_threshold),
+		LF("seconds", 1, 1, CONF_IDLE_MAX_S, block_seconds),
+#undef LF
+	};
+	const config_setting_t	*m;
+	char			 w[CONF_NAME_MAX + 96];
+	size_t			 k;
+	int			 i, n, block = strcmp(what, "block") == 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return conf_fail(ctx, s, "%s%s must be a group { ... }, not %s",
+		    scope, what, conf_type_name(config_setting_type(s)));
+	if (block) {
+		/* A block group alone gets the documented defaults. */
+		lc->block_threshold = 10;
+		lc->block_seconds = 60;
+	}
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(s, (unsigned int)i);
+		for (k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+			if (f[k].block == block &&
+			    strcmp(f[k].name, config_setting_name(m)) == 0)
+				break;
+		if (k == sizeof(f) / sizeof(f[0]))
+			return conf_fail(ctx, m, "%s%s: unknown setting '%s'",
+			    scope, what, config_setting_name(m));
+		snprintf(w, sizeof(w), "%s%s: %s", scope, what, f[k].name);
+		if (conf_get_uint(ctx, m, w, f[k].min, f[k].max,
+		    (unsigned int *)(void *)((char *)lc + f[k].off)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+conf_guard_ratio(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *scope, unsigned int *milli)
+{
+	double	v;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		v = config_setting_get_int(s);
+		break;
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		return conf_fail(ctx, s, "%smax_reply_ratio must be a number, "
+		    "not %s", scope, conf_type_name(config_setting_type(s)));
+	}
+	if (!(v == 0 || (v >= 0.01 && v <= CONF_RATIO_MAX)))
+		return conf_fail(ctx, s, "%smax_reply_ratio must be 0 (off) or "
+		    "between 0.01 and %d", scope, CONF_RATIO_MAX);
+	*milli = (unsigned int)llround(v * 1000.0);
+	return 0;
+}
+
+/*
+ * One abuse-control setting of a route or of the top level: 1 if key is
+ * one, 0 if not, -1 on error. allow and deny are kept as settings and
+ * built into an access list once the scope is complete.
+ */
+static int
+conf_guard_key(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *key, const char *scope, struct conf_guard *g,
+    const config_setting_t **allow, const config_setting_t **deny)
+{
+	char	w[CONF_NAME_MAX + 64];
+
+	snprintf(w, sizeof(w), "%s%s", scope, key);
+	if (strcmp(key, "allow") == 0)
+		*allow = s;
+	else if (strcmp(key, "deny") == 0)
+		*deny = s;
+	else if (strcmp(key, "per_client") == 0 ||
+	    strcmp(key, "block") == 0) {
+		if (conf_guard_group(ctx, s, scope, key, &g->limit) == -1)
+			return -1;
+		ctx->limit_where = s;
+	} else if (strcmp(key, "max_reply_ratio") == 0) {
+		if (conf_guard_ratio(ctx, s, scope,
+		    &g->reply_ratio_milli) == -1)
+			return -1;
+	} else if (strcmp(key, "upload_rate") == 0) {
+		if (conf_get_uint(ctx, s, w, 0, CONF_BYTES_RATE_MAX,
+		    &g->upload_rate) == -1)
+			return -1;
+	} else if (strcmp(key, "download_rate") == 0) {
+		if (conf_get_uint(ctx, s, w, 0, CONF_BYTES_RATE_MAX,
+		    &g->download_rate) == -1)
+			return -1;
+	} else
+		return 0;
+	return 1;
+}
+
+/* Settings that only make sense together, once a scope is complete. */
+static int
+conf_guard_check(struct conf_ctx *ctx, const config_setting_t *where,
+    const char *scope, const struct conf_guard *g)
+{
+	const struct limit_conf	*lc = &g->limit;
+
+	if (lc->block_threshold != 0 && lc->rate == 0)
+		return conf_fail(ctx, where, "%sblock needs per_client.rate: "
+		    "a source is blocked when it sends over threshold x rate",
+		    scope);
+	if (lc->burst != 0 && lc->rate == 0)
+		return conf_fail(ctx, where, "%sper_client: burst needs rate",
+		    scope);
+	return 0;
+}
+
 static int
 conf_get_bool(struct conf_ctx *ctx, const config_setting_t *s,
     const char *what, int *out)
@@ -301,13 +512,17 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 {
 	config_setting_t	*s, *listen = NULL, *upstream = NULL;
 	config_setting_t	*transparent = NULL;
+	const config_setting_t	*allow = ctx->allow, *deny = ctx->deny;
 	const char		*key;
 	char			 what[CONF_NAME_MAX + 64], host[256];
 	char			 why[CONF_ERRLEN / 2];
-	int			 i, n;
+	char			 scope[CONF_NAME_MAX + 16];
+	int			 i, n, rv;
 
 	rc->idle_ms = CONF_IDLE_DEFAULT_MS;
 	rc->max_datagram = CONF_DGRAM_MAX;
+	rc->guard = ctx->guard;
+	rc->guard.acl = NULL;
 	rc->line = config_setting_source_line(g);
 	rc->file = xstrdup(config_setting_source_file(g) != NULL ?
 	    config_setting_source_file(g) : ctx->path);
@@ -333,6 +548,12 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 		if (strcmp(key, "name") == 0)
 			continue;
 		snprintf(what, sizeof(what), "route '%s': %s", rc->name, key);
+		snprintf(scope, sizeof(scope), "route '%s': ", rc->name);
+		if ((rv = conf_guard_key(ctx, s, key, scope, &rc->guard,
+		    &allow, &deny)) == -1)
+			return -1;
+		if (rv == 1)
+			continue;
 		if (strcmp(key, "listen") == 0) {
 			if (conf_get_string(ctx, s, what,
 			    &rc->listen_str) == -1)
@@ -374,6 +595,10 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 			return conf_fail(ctx, s, "route '%s': unknown setting "
 			    "'%s'", rc->name, key);
 	}
+	snprintf(scope, sizeof(scope), "route '%s': ", rc->name);
+	if (conf_guard_check(ctx, g, scope, &rc->guard) == -1 ||
+	    conf_guard_acl(ctx, allow, deny, scope, &rc->guard.acl) == -1)
+		return -1;
 	if (listen == NULL)
 		return conf_fail(ctx, g, "route '%s': missing 'listen'",
 		    rc->name);
@@ -711,15 +936,22 @@ static int
 conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 {
 	config_setting_t	*root, *s, *routes = NULL;
+	struct acl		*acl;
 	const char		*key;
 	char			*level = NULL;
-	int			 i, n;
+	int			 i, n, rv;
 
 	root = config_root_setting(cf);
 	n = config_setting_length(root);
+	conf_guard_defaults(&ctx->guard);
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(root, (unsigned int)i);
 		key = config_setting_name(s);
+		if ((rv = conf_guard_key(ctx, s, key, "", &ctx->guard,
+		    &ctx->allow, &ctx->deny)) == -1)
+			return -1;
+		if (rv == 1)
+			continue;
 		if (strcmp(key, "routes") == 0)
 			routes = s;
 		else if (strcmp(key, "log_level") == 0) {
@@ -779,6 +1011,11 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 		} else
 			return conf_fail(ctx, s, "unknown setting '%s'", key);
 	}
+	/* Top-level lists are checked once here, built per route later. */
+	if (conf_guard_check(ctx, ctx->limit_where, "", &ctx->guard) == -1 ||
+	    conf_guard_acl(ctx, ctx->allow, ctx->deny, "", &acl) == -1)
+		return -1;
+	acl_free(acl);
 	if (routes == NULL)
 		return conf_fail(ctx, NULL, "no 'routes' list: nothing to do");
 	return conf_parse_routes(ctx, conf, routes);
@@ -810,7 +1047,7 @@ conf_dirname(const char *path)
 struct conf *
 conf_load_file(const char *path, char *err, size_t errlen)
 {
-	struct conf_ctx	 ctx = { err, errlen, path };
+	struct conf_ctx	 ctx = { .err = err, .errlen = errlen, .path = path };
 	struct conf	*conf;
 	config_t	 cf;
 	struct stat	 st;
@@ -874,6 +1111,7 @@ conf_free(struct conf *conf)
 		free(conf->routes[i].upstream_addrs);
 		free(conf->routes[i].file);
 		acl_free(conf->routes[i].pp_from);
+		acl_free(conf->routes[i].guard.acl);
 	}
 	free(conf->routes);
 	for (i = 0; i < conf->nresolvers; i++)
@@ -1037,4 +1275,15 @@ conf_peek_control(const char *path, char *buf, size_t len)
 	}
 	fclose(f);
 	return rc;
+}
+
+int
+conf_route_same_guard(const struct route_conf *a, const struct route_conf *b)
+{
+	return acl_equal(a->guard.acl, b->guard.acl) &&
+	    memcmp(&a->guard.limit, &b->guard.limit,
+	    sizeof(a->guard.limit)) == 0 &&
+	    a->guard.reply_ratio_milli == b->guard.reply_ratio_milli &&
+	    a->guard.upload_rate == b->guard.upload_rate &&
+	    a->guard.download_rate == b->guard.download_rate;
 }

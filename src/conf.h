@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "limit.h"
 #include "log.h"
 
 struct acl;
@@ -43,6 +44,27 @@ enum conf_pp_send {
 #define CONF_PP_TLV_AUTHORITY	0x1	/* the route's name */
 #define CONF_PP_TLV_CRC32C	0x2
 
+struct acl;
+
+/*
+ * Abuse control of a route (allow, deny, per_client, block,
+ * max_reply_ratio, upload_rate, download_rate); 0 or NULL is off. The
+ * same settings at the top level are defaults for every route.
+ */
+struct conf_guard {
+	struct acl		*acl;		/* NULL: every source allowed */
+	struct limit_conf	 limit;		/* per_client and block */
+	unsigned int		 reply_ratio_milli; /* max_reply_ratio x 1000 */
+	unsigned int		 upload_rate;	/* bytes/s per session */
+	unsigned int		 download_rate;
+};
+
+#define CONF_RATE_MAX		100000000	/* datagrams/s */
+#define CONF_BYTES_RATE_MAX	2000000000	/* bytes/s */
+#define CONF_TABLE_MAX		16777216
+#define CONF_TABLE_DEFAULT	65536
+#define CONF_RATIO_MAX		1000
+
 struct route_conf {
 	char		*name;
 	char		*listen_str;
@@ -61,6 +83,7 @@ struct route_conf {
 	unsigned int	 pp_tlvs;
 	int		 transparent;		/* bind the client's address */
 	struct acl	*pp_from;		/* NULL: accept no PROXY header */
+	struct conf_guard guard;
 	char		*file;			/* where it was declared */
 	int		 line;
 };
@@ -87,5 +110,7 @@ int		 conf_route_same_upstream(const struct route_conf *,
 		    const struct route_conf *);
 int		 conf_check_loops(const struct conf *, char *, size_t);
 int		 conf_same_resolver(const struct conf *, const struct conf *);
+int		 conf_route_same_guard(const struct route_conf *,
+		    const struct route_conf *);
 
 #endif

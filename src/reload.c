@@ -21,7 +21,8 @@ reload_same_tunables(const struct route_conf *a, const struct route_conf *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->idle_ms == b->idle_ms &&
 	    a->max_sessions == b->max_sessions &&
-	    a->max_datagram == b->max_datagram && a->rcvbuf == b->rcvbuf;
+	    a->max_datagram == b->max_datagram && a->rcvbuf == b->rcvbuf &&
+	    conf_route_same_guard(a, b);
 }
 
 /* An old route's listen key and index, sorted for binary search. */

@@ -14,6 +14,7 @@
 #include "acl.h"
 #include "clock.h"
 #include "conf.h"
+#include "guard.h"
 #include "listener.h"
 #include "log.h"
 #include "proxyproto.h"
@@ -49,6 +50,7 @@ route_new(struct worker *w, const struct route_conf *rc,
 	if (r->ev_read == NULL || r->ev_expire == NULL || r->ev_retry == NULL)
 		fatalx("route %s: cannot create events", rc->name);
 	route_watch(r, clock_ms());
+	guard_route_init(r);
 	route_apply_rcvbuf(r);
 	return r;
 }
@@ -129,6 +131,7 @@ route_free(struct route *r)
 	event_free(r->ev_expire);
 	event_free(r->ev_retry);
 	sessmap_free(&r->map);
+	guard_route_free(r);
 	listener_close(r->listener);
 	free(r);
 }
@@ -170,6 +173,7 @@ route_set_conf(struct route *r, const struct route_conf *rc)
 	r->conf = rc;
 	if (rc->rcvbuf != old)
 		route_apply_rcvbuf(r);
+	guard_route_reconf(r);
 	route_schedule_expire(r, clock_ms());
 }
 
@@ -282,6 +286,7 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 	const unsigned char	*data = d->data;
 	size_t			 len = d->len;
 	uint64_t		 hash;
+	uint32_t		 src;
 
 	memset(&key.peer, 0, sizeof(key.peer));
 	if (r->conf->pp_from != NULL &&
@@ -296,14 +301,20 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 		}
 	}
 	addr_key_make(&key.client, op != NULL ? &o.client.sa : &d->client.sa);
+	if (!guard_admit(r, &key.client, len, now, &src))
+		return;
 	listener_local_key(r->listener, &d->local, &key.local);
 	hash = sessmap_hash(&r->map, &key);
 	if ((e = sessmap_find(&r->map, &key, hash)) != NULL) {
 		s = (struct session *)e;
 		session_touch(s, now);
-	} else if ((s = session_new(r, d, op, &key, hash, now)) == NULL)
+	} else if (!guard_session_room(r, src) ||
+	    (s = session_new(r, d, op, &key, hash, now)) == NULL)
 		return;
-	session_send(s, data, len, now);
+	else
+		guard_session_open(s, src);
+	if (guard_upload(s, data, len, now))
+		session_send(s, data, len, now);
 }
 
 /*

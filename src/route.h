@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 #include <stdint.h>
 
+#include "guard.h"
 #include "log.h"
 #include "sessmap.h"
 #include "stats.h"
@@ -44,6 +45,7 @@ struct route {
 	struct ratelimit	 rl_send;
 	struct ratelimit	 rl_event;
 	struct ratelimit	 rl_proxy;	/* invalid PROXY headers */
+	struct guard_route	 guard;		/* per-source state (guard.c) */
 };
 
 struct route	*route_new(struct worker *, const struct route_conf *,

@@ -15,6 +15,8 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "guard.h"
+#include "limit.h"
 #include "log.h"
 #include "proxyproto.h"
 #include "route.h"
@@ -196,6 +198,7 @@ session_new(struct route *r, const struct dgram *d,
 	s->local = d->local;
 	s->fd = fd;
 	s->last_ms = now;
+	s->src = LIMIT_NONE;
 	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	/* Unwatched, the session's replies would never be read: undo. */
@@ -223,6 +226,7 @@ session_close(struct session *s)
 {
 	struct route	*r = s->route;
 
+	guard_session_close(s);
 	event_del(&s->ev);
 	close(s->fd);
 	sessmap_remove(&r->map, &s->entry);
@@ -301,6 +305,7 @@ session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 	if (rc != -1) {
 		r->stats.rx_datagrams++;
 		r->stats.rx_bytes += len;
+		s->req_bytes += len;
 		/* send = "first": the header went with this one. */
 		if (r->conf->pp_send == CONF_PP_FIRST)
 			s->pp_len = 0;
@@ -327,6 +332,8 @@ session_reply(struct session *s, const void *data, size_t len, uint64_t now)
 		r->stats.drop_oversize++;
 		return;
 	}
+	if (!guard_reply(s, len))
+		return;
 	if (listener_send(r->listener, data, len, &s->client,
 	    s->clientlen, &s->local) == -1) {
 		r->stats.drop_client_send++;
@@ -340,6 +347,38 @@ session_reply(struct session *s, const void *data, size_t len, uint64_t now)
 	r->stats.tx_bytes += len;
 }
 
+/*
+ * download_rate: one datagram at a time while the budget allows, so the
+ * rest stays in the kernel buffer until the pacing timer resumes reading.
+ */
+static void
+session_reply_paced(struct session *s, int fd, uint64_t now)
+{
+	struct route	*r = s->route;
+	unsigned char	*buf = rxbatch_data(r->worker->rx_session, 0);
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < RXBATCH_MAX && guard_download_ok(s, now); i++) {
+		n = recv(fd, buf, RXBATCH_BUFSIZE, MSG_DONTWAIT | MSG_TRUNC);
+		if (n == -1 && errno == ECONNREFUSED) {
+			session_refused(s, now);
+			continue;
+		}
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				r->stats.rx_errors++;
+			break;
+		}
+		guard_download_debit(s, (size_t)n);
+		if (n > RXBATCH_BUFSIZE)
+			r->stats.drop_truncated++;
+		else
+			session_reply(s, buf, (size_t)n, now);
+	}
+	session_touch(s, now);
+}
+
 /* The upstream socket is readable: relay what it holds to the client. */
 static void
 session_reply_cb(evutil_socket_t fd, short what, void *arg)
@@ -351,6 +390,10 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 	int		 i, n;
 
 	(void)what;
+	if (guard_download_paced(s)) {
+		session_reply_paced(s, fd, now);
+		return;
+	}
 	n = rxbatch_recv(b, fd, 0);
 	if (n == -1 && errno == ECONNREFUSED) {
 		/* The refusal came first; replies may queue behind it. */

@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "sessmap.h"
 
+struct guard_pace;
 struct route;
 
 /*
@@ -46,6 +47,10 @@ struct session {
 	uint64_t		 last_ms;
 	TAILQ_ENTRY(session)	 idle;
 	struct event		 ev;
+	uint32_t		 src;		/* per_client entry (guard.c) */
+	uint64_t		 req_bytes;	/* forwarded, for max_reply_ratio */
+	uint64_t		 reply_bytes;
+	struct guard_pace	*pace;		/* upload/download_rate state */
 	uint16_t		 pp_len;	/* PROXY header still to send */
 	unsigned char		 pp_hdr[];	/* built once, at creation */
 };

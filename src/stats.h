@@ -60,7 +60,23 @@
 	X(rx_errors, COUNTER,						\
 	    "Receive errors on listener and upstream sockets")		\
 	X(drop_rcvbuf, COUNTER,						\
-	    "Datagrams the kernel dropped: listener receive buffer full")
+	    "Datagrams the kernel dropped: listener receive buffer full") \
+	X(drop_acl, COUNTER,						\
+	    "Datagrams dropped: source denied by allow/deny")		\
+	X(drop_client_sessions, COUNTER,				\
+	    "Datagrams dropped: source at per_client.sessions")		\
+	X(drop_client_rate, COUNTER,					\
+	    "Datagrams dropped: source over per_client rate or bytes_rate") \
+	X(drop_reply_ratio, COUNTER,					\
+	    "Replies dropped: beyond max_reply_ratio of the request bytes") \
+	X(drop_blocked, COUNTER,					\
+	    "Datagrams dropped: source under a dynamic block")		\
+	X(drop_rate_queue_full, COUNTER,				\
+	    "Datagrams dropped: upload_rate queue of the session full")	\
+	X(blocks, COUNTER,						\
+	    "Dynamic blocks started")					\
+	X(sessions_denied, COUNTER,					\
+	    "Sessions closed by a reload whose lists deny their client")
 
 enum stats_kind {
 	STATS_COUNTER,

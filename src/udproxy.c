@@ -158,6 +158,7 @@ udproxy_stats(struct udproxy *up, void (*cb)(const char *, void *),
 	for (i = 0; i < up->nroutes; i++) {
 		route_format_stats(up->routes[i], line, sizeof(line));
 		cb(line, arg);
+		guard_list_blocks(up->routes[i], clock_ms(), cb, arg);
 	}
 }
 

@@ -29,6 +29,11 @@
 
 #include <event2/event.h>
 
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "acl.h"
 #include "conf.h"
 #include "resolve.h"
 
@@ -562,7 +567,8 @@ static const struct {
 	{ RT("max_sessions = 0x1FFFFFFFF;"),
 	    ":3: route 'a': max_sessions must be between 1 and 1000000, not -1" },
 	{ RT("max_sessions = 4294967297L;"),
-	    ":3: route 'a': max_sessions must be between 1 and 1000000, not 4294967297" },
+	    ":3: route 'a': max_sessions must be between 1 and 1000000, "
+	    "not 4294967297" },
 	/* 2^32 wraps to 0, which the range check refuses. */
 	{ RT("max_datagram_size = 4294967296;"),
 	    ":3: route 'a': max_datagram_size must be between 1 and 65535, "
@@ -574,7 +580,8 @@ static const struct {
 	    ":3: route 'a': receive_buffer_size must be an integer, not a "
 	    "string" },
 	{ RT("max_datagram_size = 70000;"),
-	    ":3: route 'a': max_datagram_size must be between 1 and 65535, not 70000" },
+	    ":3: route 'a': max_datagram_size must be between 1 and "
+	    "65535, not 70000" },
 	{ RT("max_datagram_size = -1;"),
 	    ":3: route 'a': max_datagram_size must be between 1 and 65535, not -1" },
 	{ RT("max_datagram_size = 99999999999999999999999;"),
@@ -695,6 +702,76 @@ static const struct {
 	    "x123456789x123456789x123456789x123456789x123456789x123456789"
 	    "x123456789x1234567.sock\";\n",
 	    ":2: control path is longer than 107 bytes" },
+	/* Abuse control (issue 9). */
+	{ RT("allow = [ \"10.0.0.0/33\" ];"),
+	    ":3: route 'a': allow: '10.0.0.0/33': prefix length 33 is over 32" },
+	{ RT("deny = [ \"10.0.0.0/8\",\n\t\"10.1.0.0/8\" ];"),
+	    ":4: route 'a': deny: '10.1.0.0/8': bits set after the first 8: "
+	    "not a network address" },
+	{ RT("allow = \"10.0.0.0/8\";"),
+	    ":3: route 'a': allow must be a list of prefixes [ "
+	    "\"192.0.2.0/24\", ... ], not a string" },
+	{ RT("deny = [ 10 ];"),
+	    ":3: route 'a': deny: element 1 must be a string, not an integer" },
+	{ "allow = [ \"all\",\n \"example.com\" ];\nroutes = ( " A " );\n",
+	    ":2: allow: 'example.com': not an IPv4 or IPv6 address" },
+	{ RT("per_client = { sessions = 4; foo = 1; };"),
+	    ":3: route 'a': per_client: unknown setting 'foo'" },
+	{ RT("per_client = { threshold = 1; };"),
+	    ":3: route 'a': per_client: unknown setting 'threshold'" },
+	{ RT("per_client = 5;"),
+	    ":3: route 'a': per_client must be a group { ... }, not an integer" },
+	{ RT("per_client = { rate = 100000001; };"),
+	    ":3: route 'a': per_client: rate must be between 0 and 100000000, "
+	    "not 100000001" },
+	{ RT("per_client = { rate = 1; burst = 0; };"),
+	    ":3: route 'a': per_client: burst must be between 1 and "
+	    "100000000, not 0" },
+	{ RT("per_client = { prefix4 = 33; };"),
+	    ":3: route 'a': per_client: prefix4 must be between 0 and 32, not 33" },
+	{ RT("per_client = { prefix6 = 129; };"),
+	    ":3: route 'a': per_client: prefix6 must be between 0 and 128, not 129" },
+	{ RT("per_client = { table_size = 0; };"),
+	    ":3: route 'a': per_client: table_size must be between 1 and "
+	    "16777216, not 0" },
+	{ RT("per_client = { sessions = -1; };"),
+	    ":3: route 'a': per_client: sessions must be between 0 and "
+	    "1000000, not -1" },
+	{ RT("per_client = { bytes_rate = \"1M\"; };"),
+	    ":3: route 'a': per_client: bytes_rate must be an integer, not a "
+	    "string" },
+	{ RT("per_client = { burst = 10; };"),
+	    ":1: route 'a': per_client: burst needs rate" },
+	{ RT("block = { threshold = 10; seconds = 60; };"),
+	    ":1: route 'a': block needs per_client.rate: a source is "
+	    "blocked when it sends over threshold x rate" },
+	{ "block = { seconds = 5; };\nroutes = ( " A " );\n",
+	    ":1: block needs per_client.rate: a source is blocked when "
+	    "it sends over threshold x rate" },
+	{ RT("per_client = { rate = 5; };\n\tblock = { threshold = 0; };"),
+	    ":4: route 'a': block: threshold must be between 1 and 1000, not 0" },
+	{ RT("per_client = { rate = 5; };\n\tblock = { seconds = 0; };"),
+	    ":4: route 'a': block: seconds must be between 1 and 86400, not 0" },
+	{ RT("per_client = { rate = 5; };\n\tblock = { rate = 1; };"),
+	    ":4: route 'a': block: unknown setting 'rate'" },
+	{ RT("max_reply_ratio = -1.0;"),
+	    ":3: route 'a': max_reply_ratio must be 0 (off) or between 0.01 "
+	    "and 1000" },
+	{ RT("max_reply_ratio = 1001;"),
+	    ":3: route 'a': max_reply_ratio must be 0 (off) or between "
+	    "0.01 and 1000" },
+	{ RT("max_reply_ratio = 0.001;"),
+	    ":3: route 'a': max_reply_ratio must be 0 (off) or between "
+	    "0.01 and 1000" },
+	{ RT("max_reply_ratio = \"3\";"),
+	    ":3: route 'a': max_reply_ratio must be a number, not a string" },
+	{ RT("upload_rate = -1;"),
+	    ":3: route 'a': upload_rate must be between 0 and 2000000000, not -1" },
+	{ RT("download_rate = 2000000001L;"),
+	    ":3: route 'a': download_rate must be between 0 and "
+	    "2000000000, not 2000000001" },
+	{ "upload_rate = 1.5;\nroutes = ( " A " );\n",
+	    ":1: upload_rate must be an integer, not a float" },
 };
 
 START_TEST(test_proxy_protocol)
@@ -735,6 +812,95 @@ START_TEST(test_proxy_protocol)
 	ck_assert(!conf_route_same_upstream(&c->routes[0], &c->routes[1]));
 	ck_assert(!conf_route_same_upstream(&c->routes[2], &c->routes[3]));
 	ck_assert(!conf_route_same_upstream(&c->routes[3], &c->routes[4]));
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_guard)
+{
+	struct conf		*c;
+	const struct route_conf	*r;
+	const struct limit_conf	*lc;
+	struct addr_key		 k;
+	struct sockaddr_in	 sin;
+
+	c = load_ok(
+	    "allow = [ \"10.0.0.0/8\", \"2001:db8::/32\" ];\n"
+	    "deny = [ \"10.66.0.0/16\", \"all\" ];\n"
+	    "per_client = { sessions = 4; rate = 200; burst = 400;\n"
+	    "  bytes_rate = 1000000; prefix4 = 32; prefix6 = 64;\n"
+	    "  table_size = 65536; };\n"
+	    "max_reply_ratio = 3.0;\n"
+	    "upload_rate = 0; download_rate = 0;\n"
+	    "block = { threshold = 10; seconds = 60; };\n"
+	    "routes = (\n"
+	    "  { name = \"a\"; listen = \"127.0.0.1:5000\";\n"
+	    "    upstream = \"127.0.0.1:5001\"; },\n"
+	    "  { name = \"b\"; listen = \"127.0.0.1:5002\";\n"
+	    "    upstream = \"127.0.0.1:5001\"; allow = [ ];\n"
+	    "    per_client = { sessions = 2; prefix4 = 24; };\n"
+	    "    block = { threshold = 3; };\n"
+	    "    max_reply_ratio = 0; upload_rate = 1000;\n"
+	    "    download_rate = 2000; }\n"
+	    ");\n");
+	r = &c->routes[0];
+	lc = &r->guard.limit;
+	ck_assert_ptr_nonnull(r->guard.acl);
+	ck_assert_uint_eq(lc->sessions, 4);
+	ck_assert_uint_eq(lc->rate, 200);
+	ck_assert_uint_eq(lc->burst, 400);
+	ck_assert_uint_eq(lc->bytes_rate, 1000000);
+	ck_assert_uint_eq(lc->prefix4, 32);
+	ck_assert_uint_eq(lc->prefix6, 64);
+	ck_assert_uint_eq(lc->table_size, 65536);
+	ck_assert_uint_eq(lc->block_threshold, 10);
+	ck_assert_uint_eq(lc->block_seconds, 60);
+	ck_assert_uint_eq(r->guard.reply_ratio_milli, 3000);
+	ck_assert_uint_eq(r->guard.upload_rate, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+	addr_key_make(&k, (struct sockaddr *)&sin);
+	ck_assert_int_eq(acl_match(r->guard.acl, &k), ACL_ALLOW);
+	inet_pton(AF_INET, "10.66.2.3", &sin.sin_addr);
+	addr_key_make(&k, (struct sockaddr *)&sin);
+	ck_assert_int_eq(acl_match(r->guard.acl, &k), ACL_DENY);
+
+	/* Route b: per-field overrides, an empty allow list is no list
+	 * (the top-level deny list still applies). */
+	r = &c->routes[1];
+	lc = &r->guard.limit;
+	ck_assert_uint_eq(lc->sessions, 2);
+	ck_assert_uint_eq(lc->rate, 200);
+	ck_assert_uint_eq(lc->prefix4, 24);
+	ck_assert_uint_eq(lc->block_threshold, 3);
+	ck_assert_uint_eq(lc->block_seconds, 60);
+	ck_assert_uint_eq(r->guard.reply_ratio_milli, 0);
+	ck_assert_uint_eq(r->guard.upload_rate, 1000);
+	ck_assert_uint_eq(r->guard.download_rate, 2000);
+	ck_assert_ptr_nonnull(r->guard.acl);
+	inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+	addr_key_make(&k, (struct sockaddr *)&sin);
+	ck_assert_int_eq(acl_match(r->guard.acl, &k), ACL_DENY);
+	ck_assert(!conf_route_same_guard(&c->routes[0], &c->routes[1]));
+	ck_assert(conf_route_same_guard(&c->routes[0], &c->routes[0]));
+	conf_free(c);
+
+	/* Nothing set: everything off, no list. */
+	c = load_ok("routes = ( " A " );\n");
+	r = &c->routes[0];
+	ck_assert_ptr_null(r->guard.acl);
+	ck_assert(!limit_conf_active(&r->guard.limit));
+	ck_assert_uint_eq(r->guard.limit.table_size, CONF_TABLE_DEFAULT);
+	ck_assert_uint_eq(r->guard.limit.block_threshold, 0);
+	ck_assert_uint_eq(r->guard.reply_ratio_milli, 0);
+	conf_free(c);
+
+	/* Integer ratio, top-level settings after the routes. */
+	c = load_ok("routes = ( " A " );\nmax_reply_ratio = 2;\n"
+	    "deny = [ \"127.0.0.2\" ];\n");
+	ck_assert_uint_eq(c->routes[0].guard.reply_ratio_milli, 2000);
+	ck_assert_ptr_nonnull(c->routes[0].guard.acl);
 	conf_free(c);
 }
 END_TEST
@@ -1371,6 +1537,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_idle_values);
 	tcase_add_test(tc, test_limit_bounds);
 	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_guard);
 	tcase_add_test(tc, test_listen_no_conflict);
 	tcase_add_test(tc, test_upstream_not_loop);
 	tcase_add_test(tc, test_shipped_example);

@@ -80,7 +80,10 @@ START_TEST(test_stats_format)
 	    "drop_socket_error=0 drop_event_error=0 event_errors=0 "
 	    "drop_upstream_send=0 drop_client_send=0 "
 	    "drop_proxy_oversize=0 drop_proxy_invalid=5 "
-	    "upstream_refused=7 rx_errors=9 drop_rcvbuf=11";
+	    "upstream_refused=7 rx_errors=9 drop_rcvbuf=11 drop_acl=12 "
+	    "drop_client_sessions=0 drop_client_rate=0 drop_reply_ratio=0 "
+	    "drop_blocked=0 drop_rate_queue_full=0 blocks=0 "
+	    "sessions_denied=13";
 
 	memset(&st, 0, sizeof(st));
 	st.rx_datagrams = 3;
@@ -93,6 +96,8 @@ START_TEST(test_stats_format)
 	st.upstream_refused = 7;
 	st.rx_errors = 9;
 	st.drop_rcvbuf = 11;
+	st.drop_acl = 12;
+	st.sessions_denied = 13;
 	ck_assert_uint_eq(stats_format(&st, buf, sizeof(buf)), strlen(want));
 	ck_assert_str_eq(buf, want);
 }
@@ -112,7 +117,9 @@ START_TEST(test_stats_format_zero)
 	    "drop_event_error=0 event_errors=0 "
 	    "drop_upstream_send=0 drop_client_send=0 "
 	    "drop_proxy_oversize=0 drop_proxy_invalid=0 upstream_refused=0 "
-	    "rx_errors=0 drop_rcvbuf=0");
+	    "rx_errors=0 drop_rcvbuf=0 drop_acl=0 drop_client_sessions=0 "
+	    "drop_client_rate=0 drop_reply_ratio=0 drop_blocked=0 "
+	    "drop_rate_queue_full=0 blocks=0 sessions_denied=0");
 }
 END_TEST
 

@@ -348,6 +348,11 @@ mock_serve(int fd, enum mock_mode mode, const char *tag)
 				    (struct sockaddr *)&peer, plen);
 			}
 			break;
+		case MOCK_HUNDRED:
+			for (len = 0; len < MOCK_HUNDRED_COUNT; len++)
+				sendto(fd, buf, (size_t)n, 0,
+				    (struct sockaddr *)&peer, plen);
+			break;
 		case MOCK_PEER:
 			len = snprintf(out, 128, "%s %u ", tag,
 			    peer.ss_family == AF_INET ?

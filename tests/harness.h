@@ -24,10 +24,13 @@ enum mock_mode {
 	MOCK_PROXY		/* parse a PROXY v2 header, send back
 				   "<tag> <src> <dst>[ auth=<a>] <payload>",
 				   "<tag> LOCAL <payload>", "<tag> - <payload>"
-				   without one, "<tag> bad <why>" */
+				   without one, "<tag> bad <why>" */,
+	MOCK_HUNDRED		/* send it back MOCK_HUNDRED_COUNT times at
+				   once (an amplifying upstream) */
 };
 
 #define MOCK_TRICKLE_COUNT	8
+#define MOCK_HUNDRED_COUNT	100
 
 struct mock {
 	pid_t		 pid;
