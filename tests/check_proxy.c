@@ -304,9 +304,14 @@ START_TEST(accept_trusted)
 	ck_assert_int_eq(daemon_stat(d, "r", "drop_proxy_invalid"), 3);
 	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"), 5);
 	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 7);
-	/* Logged once (a rate limit), naming the sender and the reason. */
-	ck_assert_int_eq(daemon_log_count(d, "route r: dropped a datagram "
+	/*
+	 * Logged at a rate limit (once a second: once, unless this run is
+	 * slow), naming the sender and the reason.
+	 */
+	ck_assert_int_ge(daemon_log_count(d, "route r: dropped a datagram "
 	    "from 127.0.0.2:"), 1);
+	ck_assert_int_le(daemon_log_count(d, "route r: dropped a datagram "
+	    "from 127.0.0.2:"), 3);
 	ck_assert_int_eq(daemon_log_count(d, "(proxy_protocol_from): PROXY "
 	    "header: no PROXY v2 signature (0 suppressed)"), 1);
 
