@@ -20,6 +20,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "paths.h"
 #include "priv.h"
 #include "resolve.h"
@@ -266,10 +267,12 @@ main(int argc, char *argv[])
 	    up->nroutes);
 	if (notify != -1)
 		daemon_notify(notify, NULL);
+	notify_ready(getpid(), "serving %zu routes", up->nroutes);
 
 	rc = udproxy_run(up);
 	/* Freeing the signal events restores the default (fatal) actions. */
 	udproxy_mask_signals(SIG_BLOCK);
+	notify_stopping();
 	log_notice("shutting down");
 	udproxy_free(up);
 	pidfile_remove(pf);

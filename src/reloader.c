@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "reloader.h"
 #include "resolve.h"
 #include "udproxy.h"
@@ -39,9 +40,11 @@ reloader_finish(struct reloader *rl, int ok, const char *msg)
 	if (ok) {
 		up->reloads++;
 		log_notice("%s", msg);
+		notify_status("%s", msg);
 	} else {
 		up->reload_failures++;
 		log_error("reload failed: %s", msg);
+		notify_status("reload failed: %s", msg);
 	}
 	rl->running = 0;
 	while ((w = TAILQ_FIRST(&rl->current)) != NULL) {
@@ -109,6 +112,7 @@ reloader_start(struct reloader *rl)
 
 	rl->running = 1;
 	log_info("reloading %s", rl->up->conf->path);
+	notify_reloading();
 	rl->loader = loader_start(rl->up->base, rl->up->conf->path,
 	    reloader_loaded, rl, err, sizeof(err));
 	if (rl->loader == NULL)

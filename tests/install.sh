@@ -141,10 +141,24 @@ if [ -n "$initddir" ]; then
 	check "init script passes sh -n" sh -n "$dest$initddir/udproxy"
 fi
 if [ -n "$unitdir" ]; then
-	start="ExecStart=$sbindir/udproxy -c $sysconfdir/udproxy/udproxy.conf"
+	unit=$dest$unitdir/udproxy.service
+	# Type=notify (in the foreground) with libsystemd, forking without.
+	if grep -q '^#define HAVE_LIBSYSTEMD 1' "$B/autoconf.h"; then
+		type=notify
+		start="ExecStart=$sbindir/udproxy -f -c $sysconfdir/udproxy/udproxy.conf"
+	else
+		type=forking
+		start="ExecStart=$sbindir/udproxy -c $sysconfdir/udproxy/udproxy.conf"
+		check "unit (forking) has PIDFile=$runstatedir/udproxy.pid" \
+		    grep -qxF "PIDFile=$runstatedir/udproxy.pid" "$unit"
+	fi
 	start="$start -p $runstatedir/udproxy.pid"
-	check "unit has $start" \
-	    grep -qxF "$start" "$dest$unitdir/udproxy.service"
+	check "unit has Type=$type" grep -qxF "Type=$type" "$unit"
+	check "unit has one Type= line" test "$(grep -c '^Type=' "$unit")" -eq 1
+	check "unit has $start" grep -qxF "$start" "$unit"
+	check "unit has no unsubstituted @...@" sh -c "! grep -q '@[A-Za-z_]*@' '$unit'"
+	reload="ExecReload=$sbindir/udproxy -s reload -c $sysconfdir/udproxy/udproxy.conf"
+	check "unit has $reload" grep -qxF "$reload" "$unit"
 	# Every directive known to this systemd (it need not be PID 1),
 	# with the binary where DESTDIR put it.
 	if command -v systemd-analyze >/dev/null; then
@@ -204,6 +218,7 @@ init_part() {
 
 	write_conf() {
 		{
+			echo "control = \"$tmp/udproxy.sock\";"
 			echo 'routes = ('
 			echo "  { name = \"a\"; listen = \"127.0.0.1:$pa\";"
 			echo "    upstream = \"127.0.0.1:$ua\"; }"
@@ -211,6 +226,10 @@ init_part() {
 			    echo "  , { name = \"b\"; listen = \"127.0.0.1:$pb\";" &&
 			    echo "    upstream = \"127.0.0.1:$ub\"; }"
 			[ "$1" = broken ] && echo '  { name = "b" }'
+			# Valid (-t passes), but the port is the echo's.
+			[ "$1" = taken ] &&
+			    echo "  , { name = \"b\"; listen = \"127.0.0.1:$ub\";" &&
+			    echo "    upstream = \"127.0.0.1:$ua\"; }"
 			echo ');'
 		} >"$tmp/init.conf.new" && mv "$tmp/init.conf.new" "$tmp/init.conf"
 	}
@@ -247,10 +266,20 @@ init_part() {
 	initd reload
 	check "reload (broken config) fails" test "$rc" -ne 0
 	check "reload (broken config) prints FILE:LINE" \
-	    grep -qF "$tmp/init.conf:4: " "$tmp/out"
+	    grep -qF "udproxy: error: $tmp/init.conf:5: " "$tmp/out"
 	check "reload (broken config): daemon runs on, same pid $pid" test "$(our_daemon)" = "$pid"
 	check "reload (broken config): route a still forwards" rt "$pa" "a after bad reload"
 	check "reload (broken config): route b still forwards" rt "$pb" "b after bad reload"
+
+	# Passes -t, fails to bind: the daemon's own reason, and exit 1.
+	write_conf taken
+	initd reload
+	check "reload (port in use) fails" test "$rc" -eq 1
+	check "reload (port in use) prints the daemon's reason" \
+	    grep -qF "udproxy: error: $tmp/init.conf:5: route 'b': cannot listen on 127.0.0.1:$ub" "$tmp/out"
+	check "reload (port in use): daemon runs on, same pid $pid" test "$(our_daemon)" = "$pid"
+	check "reload (port in use): route a still forwards" rt "$pa" "a after taken reload"
+	write_conf broken
 
 	initd restart
 	check "restart (broken config) fails" test "$rc" -ne 0
