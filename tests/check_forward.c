@@ -740,8 +740,7 @@ START_TEST(send_errors_counted)
 	time_t		 start_s;
 
 	if (shim == NULL || access(shim, R_OK) == -1) {
-		fprintf(stderr, "send_errors_counted: no UDPROXY_SHIM, "
-		    "skipped\n");
+		h_skip("send_errors_counted: no UDPROXY_SHIM (tests/shim.so)");
 		mock_stop(bad);
 		mock_stop(good);
 		return;
@@ -815,8 +814,8 @@ START_TEST(receive_errors_counted)
 	int		 c;
 
 	if (shim == NULL || access(shim, R_OK) == -1) {
-		fprintf(stderr, "receive_errors_counted: no UDPROXY_SHIM, "
-		    "skipped\n");
+		h_skip("receive_errors_counted: no UDPROXY_SHIM "
+		    "(tests/shim.so)");
 		mock_stop(m);
 		return;
 	}
@@ -917,7 +916,6 @@ main(void)
 {
 	Suite	*s = suite_create("forward");
 	TCase	*tc = tcase_create("forward");
-	SRunner	*sr;
 	int	 failed;
 
 	tcase_set_timeout(tc, 30);
@@ -939,9 +937,6 @@ main(void)
 	tcase_add_test(tc, receive_errors_counted);
 	tcase_add_test(tc, event_add_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	failed = h_run_suite(s);
+	return failed;
 }

@@ -455,7 +455,6 @@ main(void)
 {
 	Suite	*s = suite_create("proxy");
 	TCase	*tc = tcase_create("proxy");
-	SRunner	*sr;
 	int	 failed;
 
 	tcase_set_timeout(tc, 30);
@@ -470,9 +469,6 @@ main(void)
 	tcase_add_test(tc, accept_v6_client);
 	tcase_add_test(tc, reload_turns_on);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	failed = h_run_suite(s);
+	return failed;
 }

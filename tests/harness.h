@@ -47,6 +47,18 @@ struct daemon {
 	int		 status;
 };
 
+/*
+ * A case that cannot run here (no root, no IPv6 loopback, no helper) says
+ * why with h_skip() and returns. h_run_suite() runs the suite and returns
+ * the program's exit status: 1 if a case failed, else 77 (automake's SKIP) if
+ * any case skipped, listing them, else 0, so that a case that could not
+ * run never counts as a pass.
+ */
+struct Suite;
+void		 h_skip(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+int		 h_run_suite(struct Suite *);
+
 /* Timeouts scale with UDPROXY_TEST_SLOW (e.g. 10 under valgrind). */
 int		 h_slow(void);
 const char	*h_tmpdir(void);
