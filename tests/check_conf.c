@@ -681,6 +681,20 @@ static const struct {
 	{ RT("proxy_protocol = { tlvs = ( \"crc32c\", 1 ); };"),
 	    ":3: route 'a': proxy_protocol: tlvs: element 2 is not "
 	    "\"authority\" or \"crc32c\"" },
+	{ RT("proxy_protocol_from = \"10.0.0.0/8\";"),
+	    ":3: route 'a': proxy_protocol_from must be a list of address "
+	    "prefixes [ \"10.0.0.0/8\", ... ], not a string" },
+	{ RT("proxy_protocol_from = [ ];"),
+	    ":3: route 'a': proxy_protocol_from: empty list" },
+	{ RT("proxy_protocol_from = [ \"10.0.0.0/8\",\n\t\"10.0.0.0/33\" ];"),
+	    ":4: route 'a': proxy_protocol_from: '10.0.0.0/33': prefix "
+	    "length 33 is over 32" },
+	{ RT("proxy_protocol_from = ( \"x\" );"),
+	    ":3: route 'a': proxy_protocol_from: 'x': not an IPv4 or IPv6 "
+	    "address" },
+	{ RT("proxy_protocol_from = ( \"10.0.0.1\",\n\t5 );"),
+	    ":4: route 'a': proxy_protocol_from: element 2 must be a "
+	    "string" },
 	{ RT("transparent = 1;"),
 	    ":3: route 'a': transparent must be true or false, not an "
 	    "integer" },
@@ -807,6 +821,7 @@ START_TEST(test_proxy_protocol)
 	ck_assert_int_eq(c->routes[3].pp_send, CONF_PP_OFF);
 	ck_assert_uint_eq(c->routes[3].pp_tlvs, CONF_PP_TLV_AUTHORITY);
 	ck_assert_int_eq(c->routes[4].pp_send, CONF_PP_OFF);
+	ck_assert_ptr_null(c->routes[0].pp_from);
 	/* A changed proxy_protocol or transparent makes new sessions. */
 	ck_assert(conf_route_same_upstream(&c->routes[0], &c->routes[0]));
 	ck_assert(!conf_route_same_upstream(&c->routes[0], &c->routes[1]));
@@ -901,6 +916,48 @@ START_TEST(test_guard)
 	    "deny = [ \"127.0.0.2\" ];\n");
 	ck_assert_uint_eq(c->routes[0].guard.reply_ratio_milli, 2000);
 	ck_assert_ptr_nonnull(c->routes[0].guard.acl);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_proxy_protocol_from)
+{
+	struct conf		*c;
+	struct sockaddr_in	 sin;
+
+	c = load_ok("routes = (\n"
+	    "{ name = \"a\"; listen = \"127.0.0.1:5000\"; "
+	    "upstream = \"127.0.0.1:5001\"; proxy_protocol_from = [ "
+	    "\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.1\" ]; },\n"
+	    "{ name = \"b\"; listen = \"127.0.0.1:5002\"; "
+	    "upstream = \"127.0.0.1:5001\"; proxy_protocol_from = ( "
+	    "\"192.0.2.1\", \"10.0.0.0/8\", \"2001:db8::/32\" ); "
+	    "transparent = true; },\n"
+	    "{ name = \"c\"; listen = \"127.0.0.1:5003\"; "
+	    "upstream = \"127.0.0.1:5001\"; proxy_protocol_from = [ "
+	    "\"10.0.0.0/9\" ]; },\n"
+	    "{ name = \"d\"; listen = \"127.0.0.1:5004\"; "
+	    "upstream = \"[::1]:5001\"; proxy_protocol_from = [ "
+	    "\"10.0.0.0/9\" ]; transparent = true; }\n"
+	    ");\n");
+	ck_assert_ptr_nonnull(c->routes[0].pp_from);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x0a800001);	/* 10.128.0.1 */
+	ck_assert_int_eq(acl_match_sa(c->routes[0].pp_from,
+	    (struct sockaddr *)&sin), ACL_ALLOW);
+	ck_assert_int_eq(acl_match_sa(c->routes[2].pp_from,
+	    (struct sockaddr *)&sin), ACL_DENY);
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	ck_assert_int_eq(acl_match_sa(c->routes[0].pp_from,
+	    (struct sockaddr *)&sin), ACL_DENY);
+	/* Same prefixes in another order: the same list. */
+	ck_assert(!conf_route_same_upstream(&c->routes[0], &c->routes[1]));
+	c->routes[1].transparent = 0;
+	ck_assert(conf_route_same_upstream(&c->routes[0], &c->routes[1]));
+	ck_assert(!conf_route_same_upstream(&c->routes[0], &c->routes[2]));
+	/* With proxy_protocol_from, clients may be of either family. */
+	ck_assert_int_eq(c->routes[3].transparent, 1);
 	conf_free(c);
 }
 END_TEST
@@ -1533,6 +1590,7 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
 	tcase_add_test(tc, test_good);
 	tcase_add_test(tc, test_proxy_protocol);
+	tcase_add_test(tc, test_proxy_protocol_from);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_idle_values);
 	tcase_add_test(tc, test_limit_bounds);
