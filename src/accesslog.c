@@ -28,7 +28,6 @@
 struct accesslog {
 	char			*path;		/* or "syslog" */
 	int			 use_syslog;
-	enum accesslog_format	 format;
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -315,8 +314,7 @@ accesslog_writer(void *arg)
  * NULL with the reason in err if the file cannot be opened.
  */
 struct accesslog *
-accesslog_open(const char *path, enum accesslog_format f, char *err,
-    size_t errlen)
+accesslog_open(const char *path, char *err, size_t errlen)
 {
 	struct accesslog	*al;
 	sigset_t		 all, old;
@@ -324,7 +322,6 @@ accesslog_open(const char *path, enum accesslog_format f, char *err,
 
 	al = xcalloc(1, sizeof(*al));
 	al->path = xstrdup(path);
-	al->format = f;
 	al->fd = -1;
 	if (strcmp(path, "syslog") == 0)
 		al->use_syslog = 1;
@@ -355,26 +352,15 @@ accesslog_path(const struct accesslog *al)
 	return al->path;
 }
 
-enum accesslog_format
-accesslog_get_format(const struct accesslog *al)
-{
-	return al->format;
-}
-
-void
-accesslog_set_format(struct accesslog *al, enum accesslog_format f)
-{
-	al->format = f;
-}
-
 /* Called on the event loop: a format and a copy under a short lock. */
 void
-accesslog_write(struct accesslog *al, const struct accesslog_entry *e)
+accesslog_write(struct accesslog *al, enum accesslog_format f,
+    const struct accesslog_entry *e)
 {
 	char	line[ACCESSLOG_LINE_MAX];
 	size_t	n;
 
-	n = accesslog_format_line(line, sizeof(line), al->format, e);
+	n = accesslog_format_line(line, sizeof(line), f, e);
 	pthread_mutex_lock(&al->mu);
 	if (al->len + n > ACCESSLOG_BUFFER)
 		al->dropped++;

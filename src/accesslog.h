@@ -44,13 +44,9 @@ int		 accesslog_format_parse(const char *, enum accesslog_format *);
 size_t		 accesslog_format_line(char *, size_t, enum accesslog_format,
 		    const struct accesslog_entry *);
 
-struct accesslog *accesslog_open(const char *, enum accesslog_format,
-		    char *, size_t);
+struct accesslog *accesslog_open(const char *, char *, size_t);
 const char	*accesslog_path(const struct accesslog *);
-enum accesslog_format accesslog_get_format(const struct accesslog *);
-void		 accesslog_set_format(struct accesslog *,
-		    enum accesslog_format);
-void		 accesslog_write(struct accesslog *,
+void		 accesslog_write(struct accesslog *, enum accesslog_format,
 		    const struct accesslog_entry *);
 void		 accesslog_reopen(struct accesslog *);
 void		 accesslog_close(struct accesslog *);

@@ -189,6 +189,150 @@ conf_parse_addr(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/* "9110" or ":9110" listen on 127.0.0.1; anything else is host:port. */
+static int
+conf_stats_listen_parse(const char *s, struct addr *a, char *why, size_t whylen)
+{
+	char	buf[64];
+
+	if (*s == ':')
+		s++;
+	if (*s != '\0' && strspn(s, "0123456789") == strlen(s)) {
+		snprintf(buf, sizeof(buf), "127.0.0.1:%.10s", s);
+		return addr_parse(buf, ADDR_NUMERIC, a, why, whylen);
+	}
+	return addr_parse(s, ADDR_NUMERIC, a, why, whylen);
+}
+
+void
+conf_stats_free(struct stats_conf *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->listen_str);
+	acl_free(sc->allow);
+	free(sc);
+}
+
+/* access_log: an absolute path or "syslog". */
+static int
+conf_get_access_log(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *what, char **out)
+{
+	if (conf_get_string(ctx, s, what, out) == -1)
+		return -1;
+	if ((*out)[0] != '/' && strcmp(*out, "syslog") != 0)
+		return conf_fail(ctx, s, "%s must be an absolute path or "
+		    "\"syslog\"", what);
+	return 0;
+}
+
+static int
+conf_get_access_log_format(struct conf_ctx *ctx, const config_setting_t *s,
+    const char *what, enum accesslog_format *f)
+{
+	char	*v = NULL;
+	int	 rc = 0;
+
+	if (conf_get_string(ctx, s, what, &v) == -1)
+		return -1;
+	if (accesslog_format_parse(v, f) == -1)
+		rc = conf_fail(ctx, s, "%s '%s' is not one of text, json",
+		    what, v);
+	free(v);
+	return rc;
+}
+
+/*
+ * stats = { listen = "127.0.0.1:9110"; allow = [ "127.0.0.0/8" ]; };
+ * A bare port listens on 127.0.0.1; without allow only loopback
+ * clients (127.0.0.0/8, ::1) are served.
+ */
+static int
+conf_parse_stats(struct conf_ctx *ctx, struct conf *conf,
+    const config_setting_t *g)
+{
+	static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
+	struct stats_conf	*sc;
+	config_setting_t	*s, *e, *listen = NULL, *allow = NULL;
+	const char		*key, **str;
+	char			 why[CONF_ERRLEN / 2];
+	size_t			 bad;
+	int			 i, n;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return conf_fail(ctx, g, "stats must be a group { ... }, not "
+		    "%s", conf_type_name(config_setting_type(g)));
+	sc = conf->stats = xcalloc(1, sizeof(*sc));
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned int)i);
+		key = config_setting_name(s);
+		if (strcmp(key, "listen") == 0) {
+			if (config_setting_type(s) == CONFIG_TYPE_INT) {
+				snprintf(why, sizeof(why), "%d",
+				    config_setting_get_int(s));
+				free(sc->listen_str);
+				sc->listen_str = xstrdup(why);
+			} else if (conf_get_string(ctx, s, "stats: listen",
+			    &sc->listen_str) == -1)
+				return -1;
+			listen = s;
+		} else if (strcmp(key, "allow") == 0)
+			allow = s;
+		else
+			return conf_fail(ctx, s, "stats: unknown setting '%s'",
+			    key);
+	}
+	if (listen == NULL)
+		return conf_fail(ctx, g, "stats: missing 'listen'");
+	if (conf_stats_listen_parse(sc->listen_str, &sc->listen, why,
+	    sizeof(why)) == -1)
+		return conf_fail(ctx, listen, "stats: listen: %s", why);
+	if (addr_port(&sc->listen) == 0)
+		return conf_fail(ctx, listen, "stats: listen: port 0");
+	if (allow == NULL) {
+		sc->allow = acl_new(loopback, 2, NULL, 0, why, sizeof(why),
+		    NULL, NULL);
+		if (sc->allow == NULL)
+			fatalx("stats: default allow list: %s", why);
+		return 0;
+	}
+	if (config_setting_type(allow) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(allow) != CONFIG_TYPE_LIST)
+		return conf_fail(ctx, allow, "stats: allow must be an array "
+		    "of prefixes [ \"127.0.0.0/8\", ... ], not %s",
+		    conf_type_name(config_setting_type(allow)));
+	n = config_setting_length(allow);
+	if (n > CONF_STATS_ALLOW_MAX)
+		return conf_fail(ctx, allow, "stats: allow: more than %d "
+		    "prefixes", CONF_STATS_ALLOW_MAX);
+	str = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*str));
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(allow, (unsigned int)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			free(str);
+			return conf_fail(ctx, allow, "stats: allow: element "
+			    "%d must be a string, not %s", i + 1,
+			    conf_type_name(config_setting_type(e)));
+		}
+		str[i] = config_setting_get_string(e);
+	}
+	/* An empty list allows nobody: acl.c would allow everybody. */
+	if (n == 0) {
+		free(str);
+		return conf_fail(ctx, allow, "stats: allow: empty list (remove "
+		    "the stats block to turn the endpoint off)");
+	}
+	sc->allow = acl_new(str, (size_t)n, NULL, 0, why, sizeof(why), &bad,
+	    NULL);
+	free(str);
+	if (sc->allow == NULL)
+		return conf_fail(ctx, config_setting_get_elem(allow,
+		    (unsigned int)bad), "stats: allow: %s", why);
+	return 0;
+}
+
 /* --- abuse control: allow, deny, per_client, block, rates ------------ */
 
 static void
@@ -591,6 +735,15 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 			    &rc->transparent) == -1)
 				return -1;
 			transparent = s;
+		} else if (strcmp(key, "access_log") == 0) {
+			if (conf_get_access_log(ctx, s, what,
+			    &rc->access_log) == -1)
+				return -1;
+		} else if (strcmp(key, "access_log_format") == 0) {
+			if (conf_get_access_log_format(ctx, s, what,
+			    &rc->access_log_format) == -1)
+				return -1;
+			rc->access_log_format_set = 1;
 		} else
 			return conf_fail(ctx, s, "route '%s': unknown setting "
 			    "'%s'", rc->name, key);
@@ -1008,6 +1161,17 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 				return conf_fail(ctx, s, "resolver_timeout must "
 				    "be between 0.1 and %d seconds",
 				    CONF_RESOLVER_TIMEOUT_MAX_S);
+		} else if (strcmp(key, "stats") == 0) {
+			if (conf_parse_stats(ctx, conf, s) == -1)
+				return -1;
+		} else if (strcmp(key, "access_log") == 0) {
+			if (conf_get_access_log(ctx, s, "access_log",
+			    &conf->access_log) == -1)
+				return -1;
+		} else if (strcmp(key, "access_log_format") == 0) {
+			if (conf_get_access_log_format(ctx, s,
+			    "access_log_format", &conf->access_log_format) == -1)
+				return -1;
 		} else
 			return conf_fail(ctx, s, "unknown setting '%s'", key);
 	}
@@ -1018,7 +1182,18 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 	acl_free(acl);
 	if (routes == NULL)
 		return conf_fail(ctx, NULL, "no 'routes' list: nothing to do");
-	return conf_parse_routes(ctx, conf, routes);
+	if (conf_parse_routes(ctx, conf, routes) == -1)
+		return -1;
+	/* Routes inherit the top-level access log and its format. */
+	for (i = 0; i < (int)conf->nroutes; i++) {
+		struct route_conf *rc = &conf->routes[i];
+
+		if (rc->access_log == NULL && conf->access_log != NULL)
+			rc->access_log = xstrdup(conf->access_log);
+		if (!rc->access_log_format_set)
+			rc->access_log_format = conf->access_log_format;
+	}
+	return 0;
 }
 
 /* The directory of path, so that @include "x" finds x beside the file. */
@@ -1112,7 +1287,10 @@ conf_free(struct conf *conf)
 		free(conf->routes[i].file);
 		acl_free(conf->routes[i].pp_from);
 		acl_free(conf->routes[i].guard.acl);
+		free(conf->routes[i].access_log);
 	}
+	conf_stats_free(conf->stats);
+	free(conf->access_log);
 	free(conf->routes);
 	for (i = 0; i < conf->nresolvers; i++)
 		free(conf->resolvers[i]);

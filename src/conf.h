@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "accesslog.h"
 #include "addr.h"
 #include "limit.h"
 #include "log.h"
@@ -21,6 +22,7 @@
 struct acl;
 
 #define CONF_ERRLEN		512
+#define CONF_STATS_ALLOW_MAX	256
 #define CONF_CONTROL_MAX	108	/* sizeof(sun_path) */
 #define CONF_NAME_MAX		64
 #define CONF_IDLE_DEFAULT_MS	60000
@@ -84,8 +86,18 @@ struct route_conf {
 	int		 transparent;		/* bind the client's address */
 	struct acl	*pp_from;		/* NULL: accept no PROXY header */
 	struct conf_guard guard;
+	char		*access_log;		/* path, "syslog" or NULL */
+	enum accesslog_format access_log_format;
+	int		 access_log_format_set;
 	char		*file;			/* where it was declared */
 	int		 line;
+};
+
+/* The `stats` block, as data. */
+struct stats_conf {
+	char			*listen_str;
+	struct addr		 listen;
+	struct acl		*allow;		/* never NULL */
 };
 
 struct conf {
@@ -101,10 +113,14 @@ struct conf {
 	uint64_t		 resolver_timeout_ms;
 	struct route_conf	*routes;
 	size_t			 nroutes;
+	struct stats_conf	*stats;		/* NULL: no endpoint */
+	char			*access_log;	/* routes inherit it */
+	enum accesslog_format	 access_log_format;
 };
 
 struct conf	*conf_load_file(const char *, char *, size_t);
 void		 conf_free(struct conf *);
+void		 conf_stats_free(struct stats_conf *);
 int		 conf_peek_control(const char *, char *, size_t);
 int		 conf_route_same_upstream(const struct route_conf *,
 		    const struct route_conf *);

@@ -109,7 +109,7 @@ guard_route_reconf(struct route *r)
 		next = TAILQ_NEXT(s, idle);
 		if (g->acl != NULL &&
 		    acl_match(g->acl, &s->entry.key.client) == ACL_DENY) {
-			session_close(s);
+			session_close(s, SESSION_END_DENIED);
 			r->stats.sessions_closed++;
 			r->stats.sessions_denied++;
 			closed++;

@@ -155,6 +155,7 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 		    r->conf->name, r->map.count);
 		sum->sessions_closed += r->map.count;
 		sum->removed++;
+		route_close_sessions(r, SESSION_END_RELOAD);
 		route_free(r);
 		up->routes[j] = NULL;
 	}
@@ -172,7 +173,7 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 		r = routes[i] = up->routes[p->old[i]];
 		up->routes[p->old[i]] = NULL;
 		if (p->action[i] == RELOAD_REPOINT) {
-			sum->sessions_closed += route_close_sessions(r);
+			sum->sessions_closed += route_close_sessions(r, SESSION_END_RELOAD);
 			log_info("route %s: upstream now %s, sessions to the "
 			    "old upstream closed", rc->name, rc->upstream_str);
 		} else

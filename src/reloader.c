@@ -45,6 +45,8 @@ reloader_finish(struct reloader *rl, int ok, const char *msg)
 		up->reload_failures++;
 		log_error("reload failed: %s", msg);
 		notify_status("reload failed: %s", msg);
+		/* A reload reopens the access logs even when it fails. */
+		udproxy_reopen_logs(up);
 	}
 	rl->running = 0;
 	while ((w = TAILQ_FIRST(&rl->current)) != NULL) {

@@ -43,6 +43,8 @@ route_new(struct worker *w, const struct route_conf *rc,
 	r->listener = l;
 	sessmap_init(&r->map);
 	TAILQ_INIT(&r->idleq);
+	hist_init(&r->latency, ROUTE_LATENCY_SHIFT);
+	hist_init(&r->duration, ROUTE_DURATION_SHIFT);
 	r->ev_read = event_new(w->base, l->fd, EV_READ | EV_PERSIST,
 	    route_read_cb, r);
 	r->ev_expire = evtimer_new(w->base, route_expire_cb, r);
@@ -107,13 +109,13 @@ route_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Closes every session, for a reload or shutdown; returns how many. */
 size_t
-route_close_sessions(struct route *r)
+route_close_sessions(struct route *r, enum session_end why)
 {
 	struct session	*s;
 	size_t		 n = 0;
 
 	while ((s = TAILQ_FIRST(&r->idleq)) != NULL) {
-		session_close(s);
+		session_close(s, why);
 		r->stats.sessions_closed++;
 		n++;
 	}
@@ -126,7 +128,7 @@ route_free(struct route *r)
 {
 	if (r == NULL)
 		return;
-	route_close_sessions(r);
+	route_close_sessions(r, SESSION_END_SHUTDOWN);
 	event_free(r->ev_read);
 	event_free(r->ev_expire);
 	event_free(r->ev_retry);
@@ -213,7 +215,7 @@ route_expire_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((s = TAILQ_FIRST(&r->idleq)) != NULL &&
 	    s->last_ms + r->conf->idle_ms <= now) {
-		session_close(s);
+		session_close(s, SESSION_END_IDLE);
 		r->stats.sessions_expired++;
 	}
 	route_schedule_expire(r, now);
@@ -330,7 +332,7 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct route	*r = arg;
 	struct rxbatch	*b = r->worker->rx_listener;
 	struct dgram	 d;
-	uint64_t	 now = clock_ms();
+	uint64_t	 now = clock_batch_ms();
 	int		 i, n, round;
 
 	(void)fd;
@@ -359,15 +361,21 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 		route_schedule_expire(r, now);
 }
 
+/* Gauges are read when asked for, not kept per datagram. */
+void
+route_refresh_stats(struct route *r)
+{
+	r->stats.sessions_active = r->map.count;
+	r->stats.drop_rcvbuf = listener_drops(r->listener);
+}
+
 /* "route NAME: stats rx_datagrams=... ...", the line SIGUSR1 logs. */
 void
 route_format_stats(struct route *r, char *buf, size_t len)
 {
 	char	line[2048];
 
-	/* Gauges are read when asked for, not kept per datagram. */
-	r->stats.sessions_active = r->map.count;
-	r->stats.drop_rcvbuf = listener_drops(r->listener);
+	route_refresh_stats(r);
 	stats_format(&r->stats, line, sizeof(line));
 	snprintf(buf, len, "route %s: stats %s", r->conf->name, line);
 }

@@ -14,7 +14,10 @@
 #include <stdint.h>
 
 #include "guard.h"
+#include "accesslog.h"
+#include "hist.h"
 #include "log.h"
+#include "session.h"
 #include "sessmap.h"
 #include "stats.h"
 
@@ -28,6 +31,9 @@ TAILQ_HEAD(session_q, session);
 
 /* Listener batches (of RXBATCH_MAX) read per wake-up, at most. */
 #define ROUTE_DRAIN_BATCHES	16
+/* Histogram bounds: latency from 16 us, session lifetimes from 16 ms. */
+#define ROUTE_LATENCY_SHIFT	4
+#define ROUTE_DURATION_SHIFT	4
 
 struct route {
 	struct worker		*worker;	/* what it runs on */
@@ -39,6 +45,10 @@ struct route {
 	struct sessmap		 map;
 	struct session_q	 idleq;		/* least recently active first */
 	struct route_stats	 stats;
+	struct hist		 latency;	/* us, request to first reply */
+	struct hist		 duration;	/* ms, of ended sessions */
+	struct accesslog	*alog;		/* NULL: no access log */
+	enum accesslog_format	 alog_format;
 	struct ratelimit	 rl_refused;
 	struct ratelimit	 rl_limit;
 	struct ratelimit	 rl_socket;
@@ -52,9 +62,10 @@ struct route	*route_new(struct worker *, const struct route_conf *,
 		    struct listener *);
 void		 route_free(struct route *);
 void		 route_set_conf(struct route *, const struct route_conf *);
-size_t		 route_close_sessions(struct route *);
+size_t		 route_close_sessions(struct route *, enum session_end);
 void		 route_schedule_expire(struct route *, uint64_t);
 void		 route_format_stats(struct route *, char *, size_t);
 void		 route_event_error(struct route *, const char *, uint64_t);
+void		 route_refresh_stats(struct route *);
 
 #endif

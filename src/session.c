@@ -6,13 +6,16 @@
 
 #include <sys/uio.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "accesslog.h"
 #include "clock.h"
 #include "conf.h"
 #include "guard.h"
@@ -199,6 +202,7 @@ session_new(struct route *r, const struct dgram *d,
 	s->fd = fd;
 	s->last_ms = now;
 	s->src = LIMIT_NONE;
+	s->start_ms = now;
 	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	/* Unwatched, the session's replies would never be read: undo. */
@@ -221,12 +225,82 @@ session_new(struct route *r, const struct dgram *d,
 	return s;
 }
 
+const char *
+session_end_name(enum session_end why)
+{
+	switch (why) {
+	case SESSION_END_IDLE:
+		return "idle";
+	case SESSION_END_RELOAD:
+		return "reload";
+	case SESSION_END_SHUTDOWN:
+		return "shutdown";
+	case SESSION_END_DENIED:
+		return "denied";
+	}
+	return "unknown";
+}
+
+/* The local end the client talks to: the listener's, or its pktinfo. */
+const char *
+session_local_format(const struct session *s, char *buf, size_t len)
+{
+	const struct listener	*l = s->route->listener;
+	union sockaddr_u	 u;
+
+	if (s->local.family == 0)
+		return addr_format((const struct sockaddr *)&l->addr.ss, buf,
+		    len);
+	memset(&u, 0, sizeof(u));
+	if (s->local.family == AF_INET) {
+		u.sin.sin_family = AF_INET;
+		u.sin.sin_addr = s->local.a.v4;
+		u.sin.sin_port = htons(addr_port(&l->addr));
+	} else {
+		u.sin6.sin6_family = AF_INET6;
+		u.sin6.sin6_addr = s->local.a.v6;
+		u.sin6.sin6_port = htons(addr_port(&l->addr));
+		if (IN6_IS_ADDR_LINKLOCAL(&u.sin6.sin6_addr))
+			u.sin6.sin6_scope_id = s->local.ifindex;
+	}
+	return addr_format(&u.sa, buf, len);
+}
+
+static void
+session_log_end(struct session *s, enum session_end why, uint64_t now)
+{
+	struct route		*r = s->route;
+	struct accesslog_entry	 e;
+	struct timespec		 ts;
+	char			 client[ADDR_STRLEN], local[ADDR_STRLEN];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memset(&e, 0, sizeof(e));
+	e.time_ms = (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000;
+	e.route = r->conf->name;
+	e.client = addr_format(&s->client.sa, client, sizeof(client));
+	e.local = session_local_format(s, local, sizeof(local));
+	e.upstream = r->conf->upstream_str;
+	e.end = session_end_name(why);
+	e.duration_ms = now - s->start_ms;
+	e.rx_datagrams = s->rx_datagrams;
+	e.rx_bytes = s->rx_bytes;
+	e.tx_datagrams = s->tx_datagrams;
+	e.tx_bytes = s->tx_bytes;
+	accesslog_write(r->alog, r->alog_format, &e);
+}
+
 void
-session_close(struct session *s)
+session_close(struct session *s, enum session_end why)
 {
 	struct route	*r = s->route;
+	uint64_t	 now = clock_ms();
 
 	guard_session_close(s);
+	hist_record(&r->duration, now - s->start_ms);
+	if (r->alog != NULL)
+		session_log_end(s, why, now);
 	event_del(&s->ev);
 	close(s->fd);
 	sessmap_remove(&r->map, &s->entry);
@@ -309,6 +383,10 @@ session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 		/* send = "first": the header went with this one. */
 		if (r->conf->pp_send == CONF_PP_FIRST)
 			s->pp_len = 0;
+		s->rx_datagrams++;
+		s->rx_bytes += len;
+		if (s->req_us == 0)
+			s->req_us = clock_batch_us;
 		return;
 	}
 	/* Saved: logging may change errno. */
@@ -345,6 +423,8 @@ session_reply(struct session *s, const void *data, size_t len, uint64_t now)
 	}
 	r->stats.tx_datagrams++;
 	r->stats.tx_bytes += len;
+	s->tx_datagrams++;
+	s->tx_bytes += len;
 }
 
 /*
@@ -386,7 +466,7 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 	struct session	*s = arg;
 	struct route	*r = s->route;
 	struct rxbatch	*b = r->worker->rx_session;
-	uint64_t	 now = clock_ms();
+	uint64_t	 now = clock_batch_ms();
 	int		 i, n;
 
 	(void)what;
@@ -405,6 +485,11 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 		    errno != ECONNREFUSED)
 			r->stats.rx_errors++;
 		return;
+	}
+	/* The first reply after a request: its latency. */
+	if (s->req_us != 0 && n > 0) {
+		hist_record(&r->latency, clock_batch_us - s->req_us);
+		s->req_us = 0;
 	}
 	for (i = 0; i < n; i++) {
 		if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)

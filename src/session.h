@@ -34,6 +34,16 @@ struct sess_origin {
 	union sockaddr_u	 dst;
 };
 
+/* Why a session ended: the access log's "end" field. */
+enum session_end {
+	SESSION_END_IDLE,		/* idle_timeout */
+	SESSION_END_RELOAD,		/* its route was removed or repointed */
+	SESSION_END_SHUTDOWN,
+	SESSION_END_DENIED		/* a reload's access lists deny it */
+};
+
+const char	*session_end_name(enum session_end);
+
 struct session {
 	struct sessmap_entry	 entry;		/* key and hash chain */
 	struct route		*route;
@@ -45,6 +55,12 @@ struct session {
 	struct local_addr	 local;
 	int			 fd;
 	uint64_t		 last_ms;
+	uint64_t		 start_ms;
+	uint64_t		 req_us;	/* oldest unanswered request, 0 */
+	uint64_t		 rx_datagrams;	/* client -> upstream */
+	uint64_t		 rx_bytes;
+	uint64_t		 tx_datagrams;	/* upstream -> client */
+	uint64_t		 tx_bytes;
 	TAILQ_ENTRY(session)	 idle;
 	struct event		 ev;
 	uint32_t		 src;		/* per_client entry (guard.c) */
@@ -58,7 +74,8 @@ struct session {
 struct session	*session_new(struct route *, const struct dgram *,
 		    const struct sess_origin *, const struct sess_key *,
 		    uint64_t, uint64_t);
-void		 session_close(struct session *);
+void		 session_close(struct session *, enum session_end);
+const char	*session_local_format(const struct session *, char *, size_t);
 void		 session_send(struct session *, const void *, size_t,
 		    uint64_t);
 void		 session_touch(struct session *, uint64_t);

@@ -10,16 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
 #include "clock.h"
+#include "accesslog.h"
 #include "conf.h"
 #include "control.h"
 #include "log.h"
 #include "reload.h"
 #include "reloader.h"
 #include "route.h"
+#include "stats_http.h"
 #include "udproxy.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -35,6 +38,7 @@ udproxy_new(void)
 	size_t		 i;
 
 	up = xcalloc(1, sizeof(*up));
+	up->start_time = (uint64_t)time(NULL);
 	event_set_log_callback(log_libevent_cb);
 	if ((up->base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
@@ -96,6 +100,133 @@ udproxy_nsessions(const struct udproxy *up)
 	return n;
 }
 
+/* The open access log for path among logs[0..n-1], or NULL. */
+static struct accesslog *
+udproxy_alog_find(struct accesslog **logs, size_t n, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(accesslog_path(logs[i]), path) == 0)
+			return logs[i];
+	return NULL;
+}
+
+/*
+ * The access logs conf names: those already open are taken over (and
+ * reopened later, for logrotate), new ones opened now. On failure every
+ * log opened here is closed again and err says why.
+ */
+static int
+udproxy_alogs_prepare(struct udproxy *up, const struct conf *conf,
+    struct accesslog ***out, size_t *nout, char *err, size_t errlen)
+{
+	struct accesslog	**logs, *al;
+	const char		 *path;
+	size_t			  i, j, n = 0;
+
+	logs = xcalloc(conf->nroutes + 1, sizeof(*logs));
+	for (i = 0; i < conf->nroutes; i++) {
+		if ((path = conf->routes[i].access_log) == NULL ||
+		    udproxy_alog_find(logs, n, path) != NULL)
+			continue;
+		if ((al = udproxy_alog_find(up->alogs, up->nalogs,
+		    path)) == NULL &&
+		    (al = accesslog_open(path, err, errlen)) == NULL) {
+			for (j = 0; j < n; j++)
+				if (udproxy_alog_find(up->alogs, up->nalogs,
+				    accesslog_path(logs[j])) == NULL)
+					accesslog_close(logs[j]);
+			free(logs);
+			return -1;
+		}
+		logs[n++] = al;
+	}
+	*out = logs;
+	*nout = n;
+	return 0;
+}
+
+/* Undoes udproxy_alogs_prepare: closes only what it opened. */
+static void
+udproxy_alogs_abort(struct udproxy *up, struct accesslog **logs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (udproxy_alog_find(up->alogs, up->nalogs,
+		    accesslog_path(logs[i])) == NULL)
+			accesslog_close(logs[i]);
+	free(logs);
+}
+
+/* Routes point at their log; logs no longer named are flushed, closed. */
+static void
+udproxy_alogs_commit(struct udproxy *up, struct accesslog **logs, size_t n)
+{
+	const struct route_conf	*rc;
+	size_t			 i;
+
+	for (i = 0; i < up->nroutes; i++) {
+		rc = up->routes[i]->conf;
+		up->routes[i]->alog = rc->access_log != NULL ?
+		    udproxy_alog_find(logs, n, rc->access_log) : NULL;
+		up->routes[i]->alog_format = rc->access_log_format;
+	}
+	for (i = 0; i < up->nalogs; i++) {
+		if (udproxy_alog_find(logs, n,
+		    accesslog_path(up->alogs[i])) == NULL)
+			accesslog_close(up->alogs[i]);
+		else
+			accesslog_reopen(up->alogs[i]);
+	}
+	free(up->alogs);
+	up->alogs = logs;
+	up->nalogs = n;
+}
+
+/* Asks every access log to reopen its file (SIGHUP, `udproxy -s reopen`). */
+void
+udproxy_reopen_logs(struct udproxy *up)
+{
+	size_t	i;
+
+	for (i = 0; i < up->nalogs; i++)
+		accesslog_reopen(up->alogs[i]);
+}
+
+/*
+ * The stats endpoint conf asks for: the running one if its address is
+ * unchanged (it takes the new allow list at commit), a new one bound now
+ * if it moved, NULL if there is none. -1 if the address cannot be bound.
+ */
+static int
+udproxy_http_prepare(struct udproxy *up, const struct conf *conf,
+    struct stats_http **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (conf->stats == NULL)
+		return 0;
+	if (up->http != NULL && stats_http_same_listen(up->http, conf->stats)) {
+		*out = up->http;
+		return 0;
+	}
+	if ((*out = stats_http_open(up, conf->stats, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+udproxy_http_commit(struct udproxy *up, const struct conf *conf,
+    struct stats_http *http)
+{
+	if (up->http != NULL && up->http != http)
+		stats_http_free(up->http);
+	up->http = http;
+	if (http != NULL)
+		stats_http_set_conf(http, conf->stats);
+}
+
 /*
  * Makes conf the running configuration (taking ownership) and puts the
  * summary line in msg, or leaves everything as it was and returns -1 with
@@ -105,12 +236,28 @@ int
 udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
     size_t msglen)
 {
-	struct reload_plan	*plan;
-	struct reload_summary	 sum;
+	struct reload_plan	 *plan;
+	struct reload_summary	  sum;
+	struct accesslog	**logs;
+	struct stats_http	 *http;
+	size_t			  nlogs;
 
+	if (udproxy_alogs_prepare(up, conf, &logs, &nlogs, msg,
+	    msglen) == -1) {
+		conf_free(conf);
+		return -1;
+	}
+	if (udproxy_http_prepare(up, conf, &http, msg, msglen) == -1) {
+		udproxy_alogs_abort(up, logs, nlogs);
+		conf_free(conf);
+		return -1;
+	}
 	plan = reload_plan(up->conf, conf);
 	if (reload_prepare(plan, msg, msglen) == -1) {
 		reload_plan_free(plan);
+		if (http != up->http)
+			stats_http_free(http);
+		udproxy_alogs_abort(up, logs, nlogs);
 		conf_free(conf);
 		return -1;
 	}
@@ -118,6 +265,9 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 	log_setlevel(conf->log_level);
 	reload_commit(plan, up, &sum);
 	reload_plan_free(plan);
+	udproxy_alogs_commit(up, logs, nlogs);
+	udproxy_http_commit(up, conf, http);
+	up->generation++;
 	if (up->conf == NULL)
 		snprintf(msg, msglen, "loaded %s: %zu routes", conf->path,
 		    conf->nroutes);
@@ -226,6 +376,11 @@ udproxy_free(struct udproxy *up)
 	for (i = 0; i < up->nroutes; i++)
 		route_free(up->routes[i]);
 	free(up->routes);
+	stats_http_free(up->http);
+	/* After the routes: their sessions' last lines are in, flushed. */
+	for (i = 0; i < up->nalogs; i++)
+		accesslog_close(up->alogs[i]);
+	free(up->alogs);
 	for (i = 0; i < sizeof(udproxy_signals) / sizeof(int); i++)
 		event_free(up->ev_signal[i]);
 	conf_free(up->conf);

@@ -17,9 +17,11 @@
 struct conf;
 struct control;
 struct event;
+struct accesslog;
 struct event_base;
 struct reloader;
 struct route;
+struct stats_http;
 struct worker;
 
 /* Descriptors kept out of the session budget (listeners, logs, libevent). */
@@ -40,12 +42,18 @@ struct udproxy {
 	size_t			 max_sessions;	/* effective global cap */
 	uint64_t		 reloads;
 	uint64_t		 reload_failures;
+	uint64_t		 generation;	/* configurations applied */
+	uint64_t		 start_time;	/* Unix seconds */
+	struct stats_http	*http;		/* NULL: no stats endpoint */
+	struct accesslog	**alogs;	/* one per distinct path */
+	size_t			 nalogs;
 	int			 privileges_dropped;
 };
 
 struct udproxy	*udproxy_new(void);
 int		 udproxy_apply(struct udproxy *, struct conf *, char *,
 		    size_t);
+void		 udproxy_reopen_logs(struct udproxy *);
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);
 size_t		 udproxy_nsessions(const struct udproxy *);

@@ -154,19 +154,18 @@ START_TEST(test_writer_reopen)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/access.log", dir);
 	snprintf(old, sizeof(old), "%s/access.log.1", dir);
-	al = accesslog_open(path, ACCESSLOG_TEXT, err, sizeof(err));
+	al = accesslog_open(path, err, sizeof(err));
 	ck_assert_ptr_nonnull(al);
 	for (i = 0; i < 100; i++) {
 		e.rx_datagrams = (uint64_t)i;
-		accesslog_write(al, &e);
+		accesslog_write(al, ACCESSLOG_TEXT, &e);
 	}
 	ck_assert_int_eq(rename(path, old), 0);
 	/* Lines before the reopen go to the renamed file, later ones not. */
 	accesslog_reopen(al);
-	accesslog_set_format(al, ACCESSLOG_JSON);
 	for (i = 100; i < 150; i++) {
 		e.rx_datagrams = (uint64_t)i;
-		accesslog_write(al, &e);
+		accesslog_write(al, ACCESSLOG_JSON, &e);
 	}
 	ck_assert_uint_eq(accesslog_lines(al), 150);
 	ck_assert_uint_eq(accesslog_dropped(al), 0);
@@ -194,7 +193,7 @@ START_TEST(test_open_fails)
 	char	err[256] = "";
 
 	ck_assert_ptr_null(accesslog_open("/nonexistent-dir/x/access.log",
-	    ACCESSLOG_TEXT, err, sizeof(err)));
+	    err, sizeof(err)));
 	ck_assert_str_eq(err, "access log /nonexistent-dir/x/access.log: "
 	    "No such file or directory");
 }

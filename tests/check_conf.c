@@ -15,6 +15,7 @@
 #include "autoconf.h"
 
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,8 @@
 #include "acl.h"
 #include "conf.h"
 #include "resolve.h"
+#include "acl.h"
+#include "stats_http.h"
 
 /* Short enough that dir + a file name always fits in PATHLEN. */
 #define DIRLEN		256
@@ -1579,6 +1582,129 @@ START_TEST(test_route_checks_random)
 }
 END_TEST
 
+#define OBS_ROUTE							\
+	"routes = ( { name = \"a\"; listen = \"127.0.0.1:7000\";\n"	\
+	"  upstream = \"127.0.0.1:7001\"; } );\n"
+
+static int
+stats_allowed(const struct conf *c, const char *ip)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1)
+		sin->sin_family = AF_INET;
+	else {
+		ck_assert_int_eq(inet_pton(AF_INET6, ip, &sin6->sin6_addr), 1);
+		sin6->sin6_family = AF_INET6;
+	}
+	return acl_match_sa(c->stats->allow, (struct sockaddr *)&ss) ==
+	    ACL_ALLOW;
+}
+
+/* stats = { ... }: listen forms, allow defaults and prefixes. */
+START_TEST(test_stats_block)
+{
+	struct conf	*c;
+
+	c = load_ok("stats = { listen = \"9110\"; };\n" OBS_ROUTE);
+	ck_assert_ptr_nonnull(c->stats);
+	ck_assert_str_eq(fmt(&c->stats->listen), "127.0.0.1:9110");
+	/* Loopback only by default. */
+	ck_assert(stats_allowed(c, "127.9.9.9"));
+	ck_assert(stats_allowed(c, "::1"));
+	ck_assert(!stats_allowed(c, "10.0.0.1"));
+	ck_assert(!stats_allowed(c, "::2"));
+	conf_free(c);
+	c = load_ok("stats = { listen = 9111; };\n" OBS_ROUTE);
+	ck_assert_str_eq(fmt(&c->stats->listen), "127.0.0.1:9111");
+	conf_free(c);
+	c = load_ok("stats = { listen = \"[::1]:9110\";\n"
+	    "  allow = [ \"10.1.0.0/16\", \"::1\", \"0.0.0.0/0\" ]; };\n"
+	    OBS_ROUTE);
+	ck_assert_str_eq(fmt(&c->stats->listen), "[::1]:9110");
+	ck_assert(stats_allowed(c, "10.1.255.255"));
+	ck_assert(stats_allowed(c, "192.0.2.1"));
+	ck_assert(stats_allowed(c, "::1"));
+	ck_assert(!stats_allowed(c, "::2"));
+	conf_free(c);
+	c = load_ok("stats = { listen = \"9110\";\n"
+	    "  allow = [ \"10.1.0.0/16\" ]; };\n" OBS_ROUTE);
+	ck_assert(stats_allowed(c, "10.1.0.1"));
+	ck_assert(!stats_allowed(c, "10.2.0.1"));
+	ck_assert(!stats_allowed(c, "127.0.0.1"));
+	conf_free(c);
+	c = load_ok(OBS_ROUTE);
+	ck_assert_ptr_null(c->stats);
+	ck_assert_ptr_null(c->access_log);
+	ck_assert_ptr_null(c->routes[0].access_log);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_stats_errors)
+{
+	load_fail("stats = 9110;\n" OBS_ROUTE,
+	    ":1: stats must be a group { ... }, not an integer");
+	load_fail("stats = { };\n" OBS_ROUTE, ":1: stats: missing 'listen'");
+	load_fail("stats = { listen = \"9110\"; port = 1; };\n" OBS_ROUTE,
+	    ":1: stats: unknown setting 'port'");
+	load_fail("stats = { listen = \"localhost:9110\"; };\n" OBS_ROUTE,
+	    ":1: stats: listen: invalid IP address 'localhost'");
+	load_fail("stats = { listen = \"99999\"; };\n" OBS_ROUTE,
+	    ":1: stats: listen: invalid port '99999' (1-65535)");
+	load_fail("stats = { listen = \"9110\";\n allow = \"127.0.0.1\"; };\n"
+	    OBS_ROUTE, ":2: stats: allow must be an array of prefixes "
+	    "[ \"127.0.0.0/8\", ... ], not a string");
+	load_fail("stats = { listen = \"9110\";\n allow = [ \"127.0.0.1/8\" ]; "
+	    "};\n" OBS_ROUTE, ":2: stats: allow: '127.0.0.1/8': bits set after "
+	    "the first 8: not a network address");
+	load_fail("stats = { listen = \"9110\";\n allow = [ \"::1/129\" ]; };\n"
+	    OBS_ROUTE, ":2: stats: allow: '::1/129': prefix length 129 "
+	    "is over 128");
+	load_fail("stats = { listen = \"9110\";\n allow = [ \"10.0.0.0/\" ]; "
+	    "};\n" OBS_ROUTE, ":2: stats: allow: '10.0.0.0/': bad prefix "
+	    "length");
+	load_fail("stats = { listen = \"9110\";\n allow = [ \"host\" ]; };\n"
+	    OBS_ROUTE, ":2: stats: allow: 'host': not an IPv4 or IPv6 "
+	    "address");
+	load_fail("stats = { listen = \"9110\";\n allow = [ ]; };\n"
+	    OBS_ROUTE, ":2: stats: allow: empty list (remove the stats "
+	    "block to turn the endpoint off)");
+}
+END_TEST
+
+/* access_log at the top and per route; routes inherit what they lack. */
+START_TEST(test_access_log)
+{
+	struct conf	*c;
+
+	c = load_ok("access_log = \"/var/log/udproxy/access.log\";\n"
+	    "access_log_format = \"json\";\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:7000\";\n"
+	    "  upstream = \"127.0.0.1:7001\"; },\n"
+	    " { name = \"b\"; listen = \"127.0.0.1:7002\";\n"
+	    "  upstream = \"127.0.0.1:7001\"; access_log = \"syslog\";\n"
+	    "  access_log_format = \"text\"; } );\n");
+	ck_assert_str_eq(c->access_log, "/var/log/udproxy/access.log");
+	ck_assert_str_eq(c->routes[0].access_log,
+	    "/var/log/udproxy/access.log");
+	ck_assert_int_eq(c->routes[0].access_log_format, ACCESSLOG_JSON);
+	ck_assert_str_eq(c->routes[1].access_log, "syslog");
+	ck_assert_int_eq(c->routes[1].access_log_format, ACCESSLOG_TEXT);
+	conf_free(c);
+	load_fail("access_log = \"access.log\";\n" OBS_ROUTE,
+	    ":1: access_log must be an absolute path or \"syslog\"");
+	load_fail("access_log_format = \"xml\";\n" OBS_ROUTE,
+	    ":1: access_log_format 'xml' is not one of text, json");
+	load_fail("routes = ( { name = \"a\"; listen = \"127.0.0.1:7000\";\n"
+	    "  upstream = \"127.0.0.1:7001\"; access_log = 1; } );\n",
+	    ":2: route 'a': access_log must be a string, not an integer");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -1633,6 +1759,14 @@ conf_suite(void)
 	tcase_add_test(tc, test_include_missing);
 	tcase_add_test(tc, test_include_absolute);
 	tcase_add_test(tc, test_include_self);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("observe");
+	tcase_set_timeout(tc, 10);
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, test_stats_block);
+	tcase_add_test(tc, test_stats_errors);
+	tcase_add_test(tc, test_access_log);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stress");
