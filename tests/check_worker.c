@@ -271,7 +271,7 @@ START_TEST(test_routes_on_their_worker)
 	ck_assert_uint_eq(b.r->stats.drop_session_limit, 0);
 	ck_assert_uint_eq(b.r->stats.sessions_created, 1);
 
-	ck_assert_uint_eq(route_close_sessions(a.r), 1);
+	ck_assert_uint_eq(route_close_sessions(a.r, SESSION_END_SHUTDOWN), 1);
 	ck_assert_uint_eq(a.w->nsessions, 0);
 	close(c1);
 	close(c2);
