@@ -474,6 +474,99 @@ START_TEST(test_reload_closes_denied)
 }
 END_TEST
 
+/* The table, blocks included, survives a reload that keeps its sizes. */
+START_TEST(test_block_survives_reload)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 port = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 fd, i;
+
+	d = start(ROUTE, port, m->port, "per_client = { rate = 10; };\n"
+	    "block = { threshold = 2; seconds = 60; };");
+	fd = from("127.0.0.8", port);
+	rt_ok(fd, "before");
+	for (i = 0; i < 40; i++)
+		send(fd, "f", 1, 0);
+	ck_assert_int_eq(stat_wait(d, "blocks", 1), 1);
+	while (client_recv(fd, buf, sizeof(buf), 100) > 0)
+		;			/* echoes from before the block */
+	reload(d, ROUTE, port, m->port, "per_client = { rate = 20; };\n"
+	    "block = { threshold = 2; seconds = 60; };");
+	rt_none(fd, "still blocked", 200);
+	/* New sizes: a new table, without the block. */
+	reload(d, ROUTE, port, m->port, "per_client = { rate = 20; "
+	    "table_size = 100; };\nblock = { threshold = 2; seconds = 60; };");
+	rt_ok(fd, "free");
+	close(fd);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+START_TEST(test_acl_ipv6)
+{
+	struct mock	*m;
+	uint16_t	 port;
+	struct daemon	*d;
+	char		 listen[64];
+	int		 fd;
+
+	if (h_family6() != AF_INET6)
+		return;		/* said once on stderr */
+	m = mock_start(AF_INET6, 0, MOCK_ECHO, NULL);
+	port = h_free_port(AF_INET6);
+	snprintf(listen, sizeof(listen), "[::1]:%u", port);
+	d = start("routes = ( { name = \"r\"; listen = \"%s\"; "
+	    "upstream = \"[::1]:%u\"; deny = [ \"2001:db8::/32\", "
+	    "\"::ffff:127.0.0.0/104\" ]; } );\n", listen, m->port);
+	fd = client_open(AF_INET6, port);
+	ck_assert_int_ne(fd, -1);
+	rt_ok(fd, "v6 allowed");
+	close(fd);
+	reload(d, "routes = ( { name = \"r\"; listen = \"%s\"; "
+	    "upstream = \"[::1]:%u\"; allow = [ \"2001:db8::/32\" ]; } );\n",
+	    listen, m->port);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_denied"), 1);
+	fd = client_open(AF_INET6, port);
+	rt_none(fd, "v6 denied", 200);
+	ck_assert_int_eq(stat_wait(d, "drop_acl", 1), 1);
+	close(fd);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+START_TEST(test_bytes_rate)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 port = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 req[1000];
+	long long	 fwd;
+	int		 fd, i;
+
+	/* 100 kB/s with a 100 kB bucket: 100 of 150 at once pass. */
+	d = start(ROUTE, port, m->port,
+	    "per_client = { bytes_rate = 100000; };");
+	memset(req, 'b', sizeof(req));
+	fd = from("127.0.0.9", port);
+	for (i = 0; i < 150; i++)
+		ck_assert_int_eq(send(fd, req, sizeof(req), 0), 1000);
+	h_sleep_ms(100);
+	fwd = daemon_stat(d, "r", "rx_datagrams");
+	ck_assert_int_ge(fwd, 100);
+	ck_assert_int_le(fwd, 105);	/* refills while they arrive */
+	ck_assert_int_eq(stat_wait(d, "drop_client_rate", 150 - fwd),
+	    150 - fwd);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_bytes"), fwd * 1000);
+	close(fd);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 static Suite *
 guard_suite(void)
 {
@@ -490,6 +583,9 @@ guard_suite(void)
 	tcase_add_test(tc, test_download_rate);
 	tcase_add_test(tc, test_block_starts_and_expires);
 	tcase_add_test(tc, test_reload_closes_denied);
+	tcase_add_test(tc, test_block_survives_reload);
+	tcase_add_test(tc, test_acl_ipv6);
+	tcase_add_test(tc, test_bytes_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }
