@@ -11,8 +11,9 @@
  * the client's own address and port, replies must reach the client, and
  * an expired session must free the client's port on the proxy; also as
  * user nobody, which must keep CAP_NET_ADMIN (and only it beside
- * CAP_NET_BIND_SERVICE). Skips (77) where namespaces cannot be made;
- * removes them always.
+ * CAP_NET_BIND_SERVICE); over IPv6 (2001:db8::/32) too; with a client
+ * named by a PROXY header; and -t's warnings. Skips (77) where
+ * namespaces cannot be made; removes them always.
  */
 #include "autoconf.h"
 
@@ -39,6 +40,7 @@
 #define UP_PORT		7000
 
 static char	ns_c[32], ns_p[32], ns_u[32];
+static int	have6;	/* the IPv6 addresses and routes are up too */
 static pid_t	made;	/* by this process, which alone removes them */
 
 static int
@@ -106,6 +108,16 @@ ns_setup(void)
 		ns_cleanup();
 		return -1;
 	}
+	/* IPv6 in 2001:db8::/32; a host without IPv6 skips that case. */
+	have6 = sh("ip -n %s addr add 2001:db8:1::2/64 dev vc nodad && "
+	    "ip -n %s -6 route add default via 2001:db8:1::1 && "
+	    "ip -n %s addr add 2001:db8:1::1/64 dev vpc nodad && "
+	    "ip -n %s addr add 2001:db8:2::1/64 dev vpu nodad && "
+	    "ip -n %s addr add 2001:db8:2::2/64 dev vu nodad && "
+	    "ip -n %s -6 route add default via 2001:db8:2::1 && "
+	    "ip -n %s -6 rule add iif vpu lookup 100 && "
+	    "ip -n %s -6 route add local ::/0 dev lo table 100", ns_c, ns_c,
+	    ns_p, ns_p, ns_u, ns_u, ns_p, ns_p) == 0;
 	return 0;
 }
 
@@ -348,6 +360,81 @@ START_TEST(transparent_proxied)
 }
 END_TEST
 
+static int
+udp_socket6(const char *ip, uint16_t port)
+{
+	struct sockaddr_in6	sin6;
+	int			fd;
+
+	ck_assert_int_ne(fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+	    -1);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(port);
+	ck_assert_int_eq(inet_pton(AF_INET6, ip, &sin6.sin6_addr), 1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
+	return fd;
+}
+
+/* IPV6_TRANSPARENT: the same over IPv6. */
+START_TEST(transparent_v6)
+{
+	struct daemon		*d;
+	struct sockaddr_in6	 from, to, me;
+	socklen_t		 fl, ml = sizeof(me);
+	const char		*dir = h_tmpdir();
+	char			 conf[256], buf[256], ip[INET6_ADDRSTRLEN];
+	ssize_t			 n = -1;
+	int			 c, u, i;
+
+	if (!have6) {
+		fprintf(stderr, "transparent_v6: skipped, no IPv6 in the "
+		    "namespaces\n");
+		return;
+	}
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	h_write_file(conf, "routes = ( { name = \"t6\"; listen = "
+	    "\"[2001:db8:1::1]:%u\"; upstream = \"[2001:db8:2::2]:%u\"; "
+	    "transparent = true; } );\n", PROXY_PORT + 2, UP_PORT + 2);
+	ns_enter(ns_u);
+	u = udp_socket6("2001:db8:2::2", UP_PORT + 2);
+	ns_enter(ns_p);
+	d = daemon_start(dir, conf, NULL);
+	ns_enter(ns_c);
+	c = udp_socket6("2001:db8:1::2", 0);
+	ns_enter(NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(daemon_log_count(d, "policy routing"), 0);
+	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&me, &ml), 0);
+	memset(&to, 0, sizeof(to));
+	to.sin6_family = AF_INET6;
+	to.sin6_port = htons(PROXY_PORT + 2);
+	inet_pton(AF_INET6, "2001:db8:1::1", &to.sin6_addr);
+	ck_assert_int_eq(sendto(c, "six", 3, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 3);
+	for (i = 0; i < 300 * h_slow(); i++) {
+		fl = sizeof(from);
+		if ((n = recvfrom(u, buf, sizeof(buf), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &fl)) >= 0)
+			break;
+		h_sleep_ms(10);
+	}
+	ck_assert_int_eq(n, 3);
+	inet_ntop(AF_INET6, &from.sin6_addr, ip, sizeof(ip));
+	ck_assert_str_eq(ip, "2001:db8:1::2");
+	ck_assert_uint_eq(from.sin6_port, me.sin6_port);
+	ck_assert_int_eq(sendto(u, "xis", 3, 0, (struct sockaddr *)&from,
+	    fl), 3);
+	n = client_recv(c, buf, sizeof(buf), 3000);
+	ck_assert_int_eq(n, 3);
+	ck_assert(memcmp(buf, "xis", 3) == 0);
+	close(c);
+	close(u);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+}
+END_TEST
+
 /* Capabilities in /proc/PID/status, as a number. */
 static unsigned long long
 cap_eff(pid_t pid)
@@ -444,6 +531,18 @@ START_TEST(check_routing)
 	ck_assert_ptr_nonnull(strstr(text, "udproxy: warning: transparent "
 	    "routes: no IPv4 policy routing for replies: no 'ip rule' leads "
 	    "to a table with a local default route"));
+	ck_assert_ptr_null(strstr(text, "CAP_NET_ADMIN"));
+	/* Without the capability: root, with it out of the bounding set. */
+	ck_assert_int_eq(sh("ip netns exec %s setpriv "
+	    "--bounding-set=-net_admin %s -t -c '%s' 2>'%s'", ns_p,
+	    getenv("UDPROXY_BIN"), conf, out), 0);
+	ck_assert_ptr_nonnull(f = fopen(out, "r"));
+	n = fread(text, 1, 4095, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(text, "udproxy: warning: transparent "
+	    "routes need CAP_NET_ADMIN, which udproxy does not have"));
+	ck_assert_ptr_null(strstr(text, "policy routing"));
 	free(text);
 }
 END_TEST
@@ -470,6 +569,7 @@ main(void)
 	tcase_add_test(tc, transparent_root);
 	tcase_add_test(tc, transparent_nobody);
 	tcase_add_test(tc, transparent_proxied);
+	tcase_add_test(tc, transparent_v6);
 	tcase_add_test(tc, check_routing);
 	suite_add_tcase(s, tc);
 	failed = h_run_suite(s);
