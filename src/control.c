@@ -67,6 +67,7 @@ static void	control_cmd_reload(struct control_conn *, const char *);
 static void	control_cmd_stop(struct control_conn *, const char *);
 static void	control_cmd_status(struct control_conn *, const char *);
 static void	control_cmd_stats(struct control_conn *, const char *);
+static void	control_cmd_reopen(struct control_conn *, const char *);
 
 /* The commands; add one here (see control.h). */
 static const struct control_cmd control_cmds[] = {
@@ -74,6 +75,7 @@ static const struct control_cmd control_cmds[] = {
 	{ "stop",	control_cmd_stop },
 	{ "status",	control_cmd_status },
 	{ "stats",	control_cmd_stats },
+	{ "reopen",	control_cmd_reopen },
 };
 
 static const struct timeval control_read_tv = { CONTROL_READ_TIMEOUT, 0 };
@@ -539,6 +541,19 @@ control_cmd_stop(struct control_conn *c, const char *args)
 	(void)args;
 	control_reply(c, 1, "stopping");
 	control_after(c, control_stop);
+	control_finish(c);
+}
+
+/* The access logs reopen their files by name, for logrotate. */
+static void
+control_cmd_reopen(struct control_conn *c, const char *args)
+{
+	struct udproxy	*up = c->ctl->up;
+
+	(void)args;
+	udproxy_reopen_logs(up);
+	control_reply(c, 1, "reopening %zu access log%s", up->nalogs,
+	    up->nalogs == 1 ? "" : "s");
 	control_finish(c);
 }
 

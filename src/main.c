@@ -40,7 +40,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: udproxy [-fhtV] [-c file] [-p pidfile]\n"
-	    "       udproxy -s reload|stop|status|stats [-c file]\n"
+	    "       udproxy -s reload|reopen|stop|status|stats [-c file]\n"
 	    "  -c file     configuration file (default %s)\n"
 	    "  -f          stay in the foreground, log to stderr\n"
 	    "  -h, --help  show this help\n"
