@@ -98,6 +98,7 @@ expected() {
 		echo "$mandir/man8/udproxy.8"
 		echo "$mandir/man5/udproxy.conf.5"
 		echo "$sysconfdir/udproxy/udproxy.conf"
+		echo "$sysconfdir/logrotate.d/udproxy"
 		[ -z "$initddir" ] || echo "$initddir/udproxy"
 		[ -z "$unitdir" ] || echo "$unitdir/udproxy.service"
 	} | sort
@@ -121,7 +122,10 @@ for f in "$mandir/man8/udproxy.8" "$mandir/man5/udproxy.conf.5"; do
 	check "$f names $sysconfdir/udproxy/udproxy.conf" \
 	    grep -qF "$sysconfdir/udproxy/udproxy.conf" "$dest$f"
 done
+check "logrotate snippet reopens with $sbindir/udproxy -s reopen" \
+    grep -qF "$sbindir/udproxy -s reopen" "$dest$sysconfdir/logrotate.d/udproxy"
 for f in "$mandir/man8/udproxy.8" "$mandir/man5/udproxy.conf.5" \
+    "$sysconfdir/logrotate.d/udproxy" \
     ${initddir:+"$initddir/udproxy"} ${unitdir:+"$unitdir/udproxy.service"}; do
 	if grep -nE '@[A-Za-z_]+@' "$dest$f" >"$tmp/placeholders"; then
 		fail "$f still has @...@ placeholders:"
