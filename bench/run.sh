@@ -25,6 +25,8 @@
 #                     the ephemeral port range is not exhausted
 #   NGINX_EXTRA='...' extra directives for nginx's stream server block
 #   FLOOR_OPTS='...'  options for the floor relay (e.g. -g for UDP GSO)
+#   UDPROXY_B=path    a second udproxy binary, run side by side as target
+#                     udproxyB (before/after a change): adds the udp/B ratio
 #   NO_NGINX=1  NO_UDPROXY=1  NO_FLOOR=1  NO_DIRECT=1   skip a target
 #   BUILD_UDPROXY=1   build udproxy (autogen/configure/make at the top) if
 #                     the binary is missing; 0 = fail instead
@@ -62,6 +64,7 @@ NO_UDPROXY=${NO_UDPROXY:-0}
 NO_FLOOR=${NO_FLOOR:-0}
 NO_DIRECT=${NO_DIRECT:-0}
 FLOOR_OPTS=${FLOOR_OPTS:-}
+UDPROXY_B=${UDPROXY_B:-}
 BUILD_UDPROXY=${BUILD_UDPROXY:-1}
 KEEP=${KEEP:-0}
 NOPIN=${NOPIN:-0}
@@ -239,9 +242,9 @@ TICK_US=$((1000000 / $(getconf CLK_TCK)))
 NCPU=$(nproc)
 
 # --- upstream and proxies --------------------------------------------------
-mapfile -t PORTS < <("$LOAD" -P 2)
-((${#PORTS[@]} == 2)) || die "no free ports"
-UDPROXY_PORT=${PORTS[0]} NGINX_PORT=${PORTS[1]}
+mapfile -t PORTS < <("$LOAD" -P 3)
+((${#PORTS[@]} == 3)) || die "no free ports"
+UDPROXY_PORT=${PORTS[0]} NGINX_PORT=${PORTS[1]} UDPROXYB_PORT=${PORTS[2]}
 
 # wait_port FILE: the "port" of the JSON first line a tool prints (5 s).
 wait_port() {
@@ -309,6 +312,30 @@ if [[ $NO_UDPROXY != 1 ]]; then
 	probe "${ADDR[udproxy]}" ||
 	    { cat "$TMP/udproxy.log" >&2; die "udproxy does not answer"; }
 	TARGETS+=(udproxy)
+fi
+
+if [[ -n $UDPROXY_B ]]; then
+	cat >"$TMP/udproxyB.conf" <<-EOF
+	# written by bench/run.sh
+	log_level = "notice";
+	routes = (
+	  {
+	    name = "bench";
+	    listen = "127.0.0.1:$UDPROXYB_PORT";
+	    upstream = "127.0.0.1:$ECHO_PORT";
+	    idle_timeout = $IDLE;
+	  }
+	);
+	EOF
+	"$UDPROXY_B" -t -c "$TMP/udproxyB.conf" >"$TMP/udproxyB-t.log" 2>&1 ||
+	    { cat "$TMP/udproxyB-t.log" >&2; die "udproxyB -t rejected the config"; }
+	start_bg /dev/null "$TMP/udproxyB.log" "${PIN_PROXY[@]}" "$UDPROXY_B" \
+	    -f -c "$TMP/udproxyB.conf" -p "$TMP/udproxyB.pid"
+	PID[udproxyB]=$BG_PID
+	ADDR[udproxyB]=127.0.0.1:$UDPROXYB_PORT
+	probe "${ADDR[udproxyB]}" ||
+	    { cat "$TMP/udproxyB.log" >&2; die "udproxyB does not answer"; }
+	TARGETS+=(udproxyB)
 fi
 
 if [[ $NO_NGINX != 1 ]]; then
@@ -598,10 +625,12 @@ spread() {
 }
 
 HAS() { [[ -n ${PID[$1]:-} ]]; }
-# row LABEL BETTER DIRECT UDPROXY NGINX FLOOR
+# row LABEL BETTER DIRECT UDPROXY NGINX FLOOR [UDPROXY_B]
 row() {
-	printf '| %-30s | %-6s | %9s | %9s | %9s | %9s | %7s | %7s |\n' "$1" "$2" \
+	printf '| %-30s | %-6s | %9s | %9s | %9s | %9s | %7s | %7s |' "$1" "$2" \
 	    "$3" "$4" "$5" "$6" "$(ratio "$4" "$5")" "$(ratio "$4" "$6")"
+	[[ -n $UDPROXY_B ]] && printf ' %9s | %7s |' "${7:--}" "$(ratio "$4" "${7:--}")"
+	echo
 }
 col() { if HAS "$2" || [[ $2 == direct && $NO_DIRECT != 1 ]]; then median "$1" "$2" "$3"; else echo -; fi; }
 
@@ -617,11 +646,15 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 	    "idle $IDLE s; pin: proxy ${PIN_PROXY[*]:-none}, load+echo ${PIN_LOAD[*]:-none};" \
 	    "loadavg before $LOADAVG0, after $(cut -d ' ' -f 1-3 /proc/loadavg)"
 	echo
-	printf '| %-30s | %-6s | %9s | %9s | %9s | %9s | %7s | %7s |\n' metric better \
+	printf '| %-30s | %-6s | %9s | %9s | %9s | %9s | %7s | %7s |' metric better \
 	    direct udproxy nginx floor "udp/ngx" "udp/flr"
-	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..32})" \
+	[[ -n $UDPROXY_B ]] && printf ' %9s | %7s |' udproxyB "udp/B"
+	echo
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|' "$(printf -- '-%.0s' {1..32})" \
 	    "--------" "-----------" "-----------" "-----------" "-----------" \
 	    "---------" "---------"
+	[[ -n $UDPROXY_B ]] && printf '%s|%s|' "-----------" "---------"
+	echo
 	for p in "${PNAMES[@]}"; do
 		for m in "replies/s:higher:4" "p50 RTT us:lower:5" "p99 RTT us:lower:6" \
 		    "CPU us/datagram:lower:7" "CPU busy %:info:9" "lost/run:lower:8" \
@@ -630,20 +663,26 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 			d=$(col "$p" direct "$c")
 			[[ $c == 7 || $c == 9 ]] && d="($d)"
 			row "$p: $label" "$better" "$d" "$(col "$p" udproxy "$c")" \
-			    "$(col "$p" nginx "$c")" "$(col "$p" floor "$c")"
+			    "$(col "$p" nginx "$c")" "$(col "$p" floor "$c")" \
+			    "$(col "$p" udproxyB "$c")"
 		done
 	done
 	row "mem: RSS bytes/session" lower - \
-	    "$(sessval udproxy 5)" "$(sessval nginx 5)" "$(sessval floor 5)"
+	    "$(sessval udproxy 5)" "$(sessval nginx 5)" "$(sessval floor 5)" \
+	    "$(sessval udproxyB 5)"
 	row "mem: CPU us/new session" lower - \
-	    "$(sessval udproxy 6)" "$(sessval nginx 6)" "$(sessval floor 6)"
+	    "$(sessval udproxy 6)" "$(sessval nginx 6)" "$(sessval floor 6)" \
+	    "$(sessval udproxyB 6)"
 	row "mem: new sessions/s (w 64)" higher - \
-	    "$(sessval udproxy 9)" "$(sessval nginx 9)" "$(sessval floor 9)"
+	    "$(sessval udproxy 9)" "$(sessval nginx 9)" "$(sessval floor 9)" \
+	    "$(sessval udproxyB 9)"
 	if [[ -s $PROF ]]; then
 		row "prof ${PNAMES[0]}: syscalls/round trip" lower - \
-		    "$(profval udproxy 4)" "$(profval nginx 4)" "$(profval floor 4)"
+		    "$(profval udproxy 4)" "$(profval nginx 4)" "$(profval floor 4)" \
+		    "$(profval udproxyB 4)"
 		row "prof ${PNAMES[0]}: user % of CPU" info - \
-		    "$(profval udproxy 5)" "$(profval nginx 5)" "$(profval floor 5)"
+		    "$(profval udproxy 5)" "$(profval nginx 5)" "$(profval floor 5)" \
+		    "$(profval udproxyB 5)"
 	fi
 	echo
 	echo "(direct CPU = the echo server's, for scale; it shares the load CPUs.)"

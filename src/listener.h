@@ -27,7 +27,7 @@ struct rxbatch;
  * room for a burst from many clients while the loop is busy (10,000
  * clients with one datagram each), where the kernel's ~208 KiB overflows.
  */
-#define LISTENER_RCVBUF_DEFAULT	(4 * 1024 * 1024)
+#define LISTENER_RCVBUF_DEFAULT	(8 * 1024 * 1024)
 
 union sockaddr_u {
 	struct sockaddr		sa;

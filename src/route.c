@@ -21,6 +21,7 @@
 #include "route.h"
 #include "rxbatch.h"
 #include "session.h"
+#include "txbatch.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -128,6 +129,8 @@ route_free(struct route *r)
 {
 	if (r == NULL)
 		return;
+	/* Queued replies name this route and may leave by its listener. */
+	txbatch_flush(r->worker->tx);
 	route_close_sessions(r, SESSION_END_SHUTDOWN);
 	event_free(r->ev_read);
 	event_free(r->ev_expire);
@@ -278,8 +281,14 @@ route_unwrap(struct route *r, const struct dgram *d, struct sess_origin *o,
  * accepted PROXY header, in o) is the one sessions, limits and headers
  * are about; replies go to the sender, d->client.
  */
-static void
-route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
+/*
+ * The session a client's datagram belongs to (created if it is the first),
+ * with the payload to forward in *datap, *lenp; NULL when it is dropped
+ * (and counted).
+ */
+static struct session *
+route_dispatch(struct route *r, const struct dgram *d, uint64_t now,
+    const unsigned char **datap, size_t *lenp)
 {
 	struct sess_key		 key;
 	struct sess_origin	 o, *op = NULL;
@@ -295,7 +304,7 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 	    acl_match_sa(r->conf->pp_from, &d->client.sa) == ACL_ALLOW) {
 		switch (route_unwrap(r, d, &o, &data, &len, now)) {
 		case -1:
-			return;
+			return NULL;
 		case 1:
 			op = &o;
 			addr_key_make(&key.peer, &d->client.sa);
@@ -304,7 +313,7 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 	}
 	addr_key_make(&key.client, op != NULL ? &o.client.sa : &d->client.sa);
 	if (!guard_admit(r, &key.client, len, now, &src))
-		return;
+		return NULL;
 	listener_local_key(r->listener, &d->local, &key.local);
 	hash = sessmap_hash(&r->map, &key);
 	if ((e = sessmap_find(&r->map, &key, hash)) != NULL) {
@@ -312,11 +321,31 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now)
 		session_touch(s, now);
 	} else if (!guard_session_room(r, src) ||
 	    (s = session_new(r, d, op, &key, hash, now)) == NULL)
-		return;
+		return NULL;
 	else
 		guard_session_open(s, src);
-	if (guard_upload(s, data, len, now))
-		session_send(s, data, len, now);
+	if (!guard_upload(s, data, len, now))
+		return NULL;
+	*datap = data;
+	*lenp = len;
+	return s;
+}
+
+/* Consecutive datagrams of one listener batch that go to one session. */
+struct route_run {
+	struct session		*s;
+	int			 n;
+	const unsigned char	*data[RXBATCH_MAX];
+	size_t			 len[RXBATCH_MAX];
+};
+
+static void
+route_run_flush(struct route_run *run, uint64_t now)
+{
+	if (run->n > 0)
+		session_send_run(run->s, run->data, run->len, run->n, now);
+	run->s = NULL;
+	run->n = 0;
 }
 
 /*
@@ -331,12 +360,18 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct route	*r = arg;
 	struct rxbatch	*b = r->worker->rx_listener;
+	struct route_run run;
+	struct session	*s;
 	struct dgram	 d;
+	const unsigned char *data;
+	size_t		 len;
 	uint64_t	 now = clock_batch_ms();
 	int		 i, n, round;
 
 	(void)fd;
 	(void)what;
+	run.s = NULL;
+	run.n = 0;
 	for (round = 0; round < ROUTE_DRAIN_BATCHES; round++) {
 		if ((n = listener_recv(r->listener, b)) == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -349,9 +384,22 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 				r->stats.drop_truncated++;
 			else if (d.len > r->conf->max_datagram)
 				r->stats.drop_oversize++;
-			else
-				route_dispatch(r, &d, now);
+			else if ((s = route_dispatch(r, &d, now, &data,
+			    &len)) != NULL) {
+				/*
+				 * A run breaks at another session, and
+				 * before a datagram that must carry a PROXY
+				 * header of its own.
+				 */
+				if (s != run.s || s->pp_len != 0)
+					route_run_flush(&run, now);
+				run.s = s;
+				run.data[run.n] = data;
+				run.len[run.n++] = len;
+			}
 		}
+		/* The batch's buffers are reused by the next receive. */
+		route_run_flush(&run, now);
 		/* A short batch: the socket is empty, spare the EAGAIN. */
 		if (n < RXBATCH_MAX)
 			break;

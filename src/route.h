@@ -30,7 +30,7 @@ struct worker;
 TAILQ_HEAD(session_q, session);
 
 /* Listener batches (of RXBATCH_MAX) read per wake-up, at most. */
-#define ROUTE_DRAIN_BATCHES	16
+#define ROUTE_DRAIN_BATCHES	64
 /* Histogram bounds: latency from 16 us, session lifetimes from 16 ms. */
 #define ROUTE_LATENCY_SHIFT	4
 #define ROUTE_DURATION_SHIFT	4

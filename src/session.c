@@ -5,8 +5,10 @@
 #include "autoconf.h"
 
 #include <sys/uio.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,13 @@
 #include "route.h"
 #include "rxbatch.h"
 #include "session.h"
+#include "txbatch.h"
 #include "worker.h"
 #include "xmalloc.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
 
 static void	session_reply_cb(evutil_socket_t, short, void *);
 
@@ -297,6 +304,9 @@ session_close(struct session *s, enum session_end why)
 	struct route	*r = s->route;
 	uint64_t	 now = clock_ms();
 
+	/* Queued replies point at the session; they leave (and count) now. */
+	if (r->worker->tx->n > 0)
+		txbatch_flush(r->worker->tx);
 	guard_session_close(s);
 	hist_record(&r->duration, now - s->start_ms);
 	if (r->alog != NULL)
@@ -335,6 +345,83 @@ session_refused(struct session *s, uint64_t now)
 		    r->conf->upstream_str, n - 1);
 }
 
+/* n datagrams of bytes in all went to the upstream. */
+static void
+session_sent(struct session *s, unsigned int n, size_t bytes)
+{
+	struct route	*r = s->route;
+
+	r->stats.rx_datagrams += n;
+	r->stats.rx_bytes += bytes;
+	s->req_bytes += bytes;
+	s->rx_datagrams += n;
+	s->rx_bytes += bytes;
+	if (s->req_us == 0)
+		s->req_us = clock_batch_us;
+}
+
+/* n datagrams to the upstream are lost to error: count, log (limited). */
+static void
+session_send_failed(struct session *s, int error, unsigned int count,
+    uint64_t now)
+{
+	struct route	*r = s->route;
+	unsigned int	 n;
+
+	r->stats.drop_upstream_send += count;
+	if (error == ECONNREFUSED)
+		session_refused(s, now);
+	else if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
+		log_warning("route %s: send to upstream %s: %s (%u suppressed)",
+		    r->conf->name, r->conf->upstream_str, strerror(error),
+		    n - 1);
+}
+
+/*
+ * One GSO send of iov[0..n) cut at iov[0]'s size: 0 when it is done (sent,
+ * or lost and counted), -1 when the kernel cannot segment it here (EIO,
+ * EINVAL: a segment above the path's MTU) and it must go another way.
+ */
+static int
+session_send_gso(struct session *s, struct iovec *iov, int n, size_t total,
+    uint64_t now)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(uint16_t))];
+	} ctl;
+	struct msghdr	 msg;
+	uint16_t	 seg = (uint16_t)iov[0].iov_len;
+	ssize_t		 rc;
+	int		 error;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)n;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	ctl.hdr.cmsg_level = SOL_UDP;
+	ctl.hdr.cmsg_type = UDP_SEGMENT;
+	ctl.hdr.cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(&ctl.hdr), &seg, sizeof(seg));
+	rc = sendmsg(s->fd, &msg, 0);
+	if (rc == -1 && errno == ECONNREFUSED) {
+		session_refused(s, now);
+		rc = sendmsg(s->fd, &msg, 0);
+	}
+	if (rc != -1) {
+		session_sent(s, (unsigned int)n, total);
+		return 0;
+	}
+	error = errno;
+	if (error == EIO || error == EINVAL || error == EMSGSIZE ||
+	    error == EOPNOTSUPP)
+		return -1;
+	session_send_failed(s, error, (unsigned int)n, now);
+	return 0;
+}
+
 /*
  * Forwards a client's datagram. An ECONNREFUSED here is usually left over
  * from an earlier datagram's ICMP error and says nothing about this one,
@@ -363,9 +450,7 @@ void
 session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 {
 	struct route	*r = s->route;
-	unsigned int	 n;
 	ssize_t		 rc;
-	int		 error;
 
 	if (s->pp_len != 0 && len + s->pp_len > r->conf->max_datagram) {
 		r->stats.drop_proxy_oversize++;
@@ -377,34 +462,80 @@ session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 		rc = session_write(s, buf, len);
 	}
 	if (rc != -1) {
-		r->stats.rx_datagrams++;
-		r->stats.rx_bytes += len;
-		s->req_bytes += len;
+		session_sent(s, 1, len);
 		/* send = "first": the header went with this one. */
 		if (r->conf->pp_send == CONF_PP_FIRST)
 			s->pp_len = 0;
-		s->rx_datagrams++;
-		s->rx_bytes += len;
-		if (s->req_us == 0)
-			s->req_us = clock_batch_us;
 		return;
 	}
 	/* Saved: logging may change errno. */
-	error = errno;
-	r->stats.drop_upstream_send++;
-	if (error == ECONNREFUSED)
-		session_refused(s, now);
-	else if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
-		log_warning("route %s: send to upstream %s: %s (%u suppressed)",
-		    r->conf->name, r->conf->upstream_str, strerror(error),
-		    n - 1);
+	session_send_failed(s, errno, 1, now);
 }
 
-static void
-session_reply(struct session *s, const void *data, size_t len, uint64_t now)
+/*
+ * A run of datagrams from one client, in the order they came: one UDP GSO
+ * send when all but the last have one size and the last is not larger
+ * (the kernel cuts the buffer back into exactly these datagrams), else
+ * one sendmmsg. Runs come from one listener batch (at most RXBATCH_MAX);
+ * a session that prefixes a PROXY header sends one by one.
+ */
+void
+session_send_run(struct session *s, const unsigned char *const *data,
+    const size_t *len, int n, uint64_t now)
 {
 	struct route	*r = s->route;
-	unsigned int	 n;
+	struct mmsghdr	 msg[RXBATCH_MAX];
+	struct iovec	 iov[RXBATCH_MAX];
+	size_t		 total = 0;
+	int		 i, k, off, gso;
+
+	if (n == 1 || s->pp_len != 0) {
+		for (i = 0; i < n; i++)
+			session_send(s, data[i], len[i], now);
+		return;
+	}
+	gso = r->worker->tx->gso && len[0] > 0 && len[n - 1] > 0 &&
+	    len[n - 1] <= len[0];
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)(uintptr_t)data[i];
+		iov[i].iov_len = len[i];
+		total += len[i];
+		if (i < n - 1 && len[i] != len[0])
+			gso = 0;
+	}
+	if (gso && total <= TXBATCH_GSO_MAX && n <= TXBATCH_SEGS &&
+	    session_send_gso(s, iov, n, total, now) == 0)
+		return;
+	memset(msg, 0, sizeof(msg[0]) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (off = 0; off < n; off += k) {
+		if ((k = sendmmsg(s->fd, msg + off, (unsigned int)(n - off),
+		    0)) > 0) {
+			for (i = off; i < off + k; i++)
+				session_sent(s, 1, len[i]);
+			continue;
+		}
+		/* Datagram off failed: what session_send would do. */
+		k = 1;
+		if (errno == ECONNREFUSED) {
+			session_refused(s, now);
+			if (send(s->fd, data[off], len[off], 0) != -1) {
+				session_sent(s, 1, len[off]);
+				continue;
+			}
+		}
+		session_send_failed(s, errno, 1, now);
+	}
+}
+
+/* Queues a reply; the worker's flush sends it and counts the outcome. */
+static void
+session_reply(struct session *s, const void *data, size_t len)
+{
+	struct route	*r = s->route;
 
 	if (len > r->conf->max_datagram) {
 		r->stats.drop_oversize++;
@@ -412,19 +543,7 @@ session_reply(struct session *s, const void *data, size_t len, uint64_t now)
 	}
 	if (!guard_reply(s, len))
 		return;
-	if (listener_send(r->listener, data, len, &s->client,
-	    s->clientlen, &s->local) == -1) {
-		r->stats.drop_client_send++;
-		if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
-			log_warning("route %s: send to client: %s "
-			    "(%u suppressed)", r->conf->name, strerror(errno),
-			    n - 1);
-		return;
-	}
-	r->stats.tx_datagrams++;
-	r->stats.tx_bytes += len;
-	s->tx_datagrams++;
-	s->tx_bytes += len;
+	txbatch_add(r->worker->tx, s, r->listener->fd, data, len);
 }
 
 /*
@@ -454,7 +573,7 @@ session_reply_paced(struct session *s, int fd, uint64_t now)
 		if (n > RXBATCH_BUFSIZE)
 			r->stats.drop_truncated++;
 		else
-			session_reply(s, buf, (size_t)n, now);
+			session_reply(s, buf, (size_t)n);
 	}
 	session_touch(s, now);
 }
@@ -495,8 +614,8 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 		if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
 			r->stats.drop_truncated++;
 		else
-			session_reply(s, rxbatch_data(b, i), b->msg[i].msg_len,
-			    now);
+			session_reply(s, rxbatch_data(b, i),
+			    b->msg[i].msg_len);
 	}
 	session_touch(s, now);
 }

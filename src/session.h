@@ -76,6 +76,8 @@ struct session	*session_new(struct route *, const struct dgram *,
 		    uint64_t, uint64_t);
 void		 session_close(struct session *, enum session_end);
 const char	*session_local_format(const struct session *, char *, size_t);
+void		 session_send_run(struct session *, const unsigned char *const *,
+		    const size_t *, int, uint64_t);
 void		 session_send(struct session *, const void *, size_t,
 		    uint64_t);
 void		 session_touch(struct session *, uint64_t);

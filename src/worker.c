@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "rxbatch.h"
+#include "txbatch.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -32,6 +33,7 @@ worker_new(struct event_base *base)
 	w->base = base;
 	w->rx_listener = rxbatch_new(RXBATCH_NAMES | RXBATCH_PKTINFO, NULL);
 	w->rx_session = rxbatch_new(0, w->rx_listener->data);
+	w->tx = txbatch_new(base);
 	return w;
 }
 
@@ -41,6 +43,7 @@ worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
+	txbatch_free(w->tx);
 	rxbatch_free(w->rx_session);
 	rxbatch_free(w->rx_listener);
 	if (w->owns_base)

@@ -18,12 +18,14 @@
 
 struct event_base;
 struct rxbatch;
+struct txbatch;
 
 struct worker {
 	struct event_base	*base;
 	int			 owns_base;
 	struct rxbatch		*rx_listener;	/* receive buffers, */
 	struct rxbatch		*rx_session;	/* sharing their data */
+	struct txbatch		*tx;		/* replies of one iteration */
 	size_t			 nsessions;	/* live, on every route */
 	size_t			 max_sessions;	/* this worker's share */
 	uint64_t		 sessions_refused; /* at max_sessions */

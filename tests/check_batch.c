@@ -28,7 +28,7 @@
 #include "harness.h"
 
 #define BIGBUF		(8 * 1024 * 1024)
-#define DEFAULT_RCVBUF	(4 * 1024 * 1024)	/* LISTENER_RCVBUF_DEFAULT */
+#define DEFAULT_RCVBUF	(8 * 1024 * 1024)	/* LISTENER_RCVBUF_DEFAULT */
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char	*dir;
@@ -208,7 +208,7 @@ daemon_rcvbuf(struct daemon *d, uint16_t port)
 }
 
 /*
- * Without receive_buffer_size the listener gets 4 MiB, forced past
+ * Without receive_buffer_size the listener gets 8 MiB, forced past
  * net.core.rmem_max at start-up, and the log says what was asked and got.
  */
 START_TEST(rcvbuf_default)
@@ -235,7 +235,7 @@ START_TEST(rcvbuf_default)
 			fprintf(stderr, "note: pidfd_getfd unavailable, "
 			    "checked the log line only\n");
 	} else
-		ck_assert_int_eq(daemon_log_count(d, "(asked 4194304, "
+		ck_assert_int_eq(daemon_log_count(d, "(asked 8388608, "
 		    "SO_RCVBUF"), 1);
 	stop(d);
 	close(s);
@@ -267,7 +267,7 @@ START_TEST(rcvbuf_explicit_then_default)
 	    lp, up);
 	ck_assert_int_eq(daemon_reload(d), 0);
 	ck_assert_int_eq(daemon_wait_log(d, "route r: listener receive buffer "
-	    "4194304 bytes (asked 4194304, ", 1, 5000), 0);
+	    "8388608 bytes (asked 8388608, ", 1, 5000), 0);
 	if (geteuid() == 0)
 		ck_assert_int_eq(daemon_rcvbuf(d, lp), DEFAULT_RCVBUF);
 	stop(d);
@@ -438,23 +438,132 @@ START_TEST(mixed_sizes_keep_order)
 }
 END_TEST
 
+/*
+ * One client's datagrams in a row, while the daemon sleeps: the listener
+ * batch holds runs of one session (sent as GSO where the sizes allow it,
+ * else with sendmmsg), and the upstream still sees each datagram, exact,
+ * in order. The same for a burst of replies of those sizes.
+ */
+START_TEST(runs_keep_sizes)
+{
+	uint16_t		 lp = h_free_port(AF_INET), up;
+	int			 s = sink_open(&up), c;
+	unsigned char		 buf[4096];
+	struct sockaddr_in	 from, to;
+	struct daemon		*d;
+	ssize_t			 n;
+	size_t			 i;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, up);
+	c = client(lp);
+	ck_assert_int_eq(send(c, "hello", 5, 0), 5);
+	ck_assert_int_eq(sink_recv(s, buf, sizeof(buf), &to, 3000), 5);
+	daemon_signal(d, SIGSTOP);
+	for (i = 0; i < nitems(sizes); i++) {
+		fill(buf, sizes[i], 3, (unsigned int)i);
+		ck_assert_int_eq(send(c, buf, sizes[i], 0), (ssize_t)sizes[i]);
+	}
+	daemon_signal(d, SIGCONT);
+	for (i = 0; i < nitems(sizes); i++) {
+		n = sink_recv(s, buf, sizeof(buf), &from, 3000);
+		ck_assert_int_eq(n, (ssize_t)sizes[i]);
+		ck_assert_uint_eq(from.sin_port, to.sin_port);
+		ck_assert(pattern_ok(buf, sizes[i], 3, (unsigned int)i));
+	}
+	daemon_signal(d, SIGSTOP);
+	for (i = 0; i < nitems(sizes); i++) {
+		fill(buf, sizes[i], 4, (unsigned int)i);
+		ck_assert_int_eq(sendto(s, buf, sizes[i], 0,
+		    (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizes[i]);
+	}
+	daemon_signal(d, SIGCONT);
+	for (i = 0; i < nitems(sizes); i++) {
+		n = client_recv(c, buf, sizeof(buf), 3000);
+		ck_assert_int_eq(n, (ssize_t)sizes[i]);
+		ck_assert(pattern_ok(buf, sizes[i], 4, (unsigned int)i));
+	}
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 200), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"),
+	    (long long)nitems(sizes) + 1);
+	ck_assert_int_eq(wait_stat(d, "tx_datagrams", (long long)nitems(sizes)),
+	    (long long)nitems(sizes));
+	close(c);
+	stop(d);
+	close(s);
+}
+END_TEST
+
+/*
+ * Where the kernel refuses a GSO send (EIO, as on a device that cannot
+ * segment; injected with LD_PRELOAD), the replies still arrive, one by
+ * one, exact and in order, GSO is turned off once with a warning, and the
+ * next burst is sent without it.
+ */
+START_TEST(gso_refused_falls_back)
+{
+	const char		*shim = getenv("UDPROXY_SHIM");
+	uint16_t		 lp = h_free_port(AF_INET), up;
+	int			 s = sink_open(&up), c, round, i;
+	unsigned char		 buf[2048];
+	struct sockaddr_in	 to;
+	struct daemon		*d;
+
+	if (shim == NULL || access(shim, R_OK) == -1) {
+		h_skip("gso_refused_falls_back: no UDPROXY_SHIM "
+		    "(tests/shim.so)");
+		close(s);
+		return;
+	}
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("SHIM_GSO_ERRNO", "5", 1);	/* EIO */
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, up);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SHIM_GSO_ERRNO");
+	c = client(lp);
+	ck_assert_int_eq(send(c, "hello", 5, 0), 5);
+	ck_assert_int_eq(sink_recv(s, buf, sizeof(buf), &to, 3000), 5);
+	for (round = 0; round < 2; round++) {
+		daemon_signal(d, SIGSTOP);
+		for (i = 0; i < 20; i++) {
+			fill(buf, 500, 7, (unsigned int)(round * 100 + i));
+			ck_assert_int_eq(sendto(s, buf, 500, 0,
+			    (struct sockaddr *)&to, sizeof(to)), 500);
+		}
+		daemon_signal(d, SIGCONT);
+		for (i = 0; i < 20; i++) {
+			ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 3000),
+			    500);
+			ck_assert(pattern_ok(buf, 500, 7,
+			    (unsigned int)(round * 100 + i)));
+		}
+	}
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 200), -1);
+	ck_assert_int_eq(wait_stat(d, "tx_datagrams", 40), 40);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_client_send"), 0);
+	ck_assert_int_eq(daemon_log_count(d, "UDP GSO refused by the kernel "
+	    "(Input/output error); replies are sent one by one"), 1);
+	close(c);
+	stop(d);
+	close(s);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite	*s = suite_create("batch");
 	TCase	*tc = tcase_create("batch");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, rcvbuf_default);
 	tcase_add_test(tc, rcvbuf_explicit_then_default);
 	tcase_add_test(tc, burst_no_loss);
 	tcase_add_test(tc, mixed_sizes_keep_order);
+	tcase_add_test(tc, runs_keep_sizes);
+	tcase_add_test(tc, gso_refused_falls_back);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return h_run_suite(s);
 }

@@ -382,7 +382,9 @@ END_TEST
  * A refusal left pending on the session socket by one datagram must not
  * eat the next one: datagrams queued while the daemon is stopped are
  * sent back to back, the second meets the first one's ICMP error, and
- * the retry sends it anyway.
+ * the retry sends it anyway. Another client's datagram sits between the
+ * two, so they are two sends, not one run of the same session (a run goes
+ * in one system call and never meets its own errors).
  */
 START_TEST(stale_refusal_retried)
 {
@@ -390,22 +392,62 @@ START_TEST(stale_refusal_retried)
 	uint16_t	 lp = h_free_port(AF_INET);
 	struct daemon	*d;
 	char		 buf[64];
-	int		 c;
+	int		 c, c2;
 
 	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
 	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, m->port);
 	c = client_open(AF_INET, lp);
+	c2 = client_open(AF_INET, lp);
 	ck_assert_int_eq(client_rt_str(c, "warm", buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(client_rt_str(c2, "warm", buf, sizeof(buf), 2000), 0);
 	mock_stop(m);
 	daemon_signal(d, SIGSTOP);
 	ck_assert_int_eq(send(c, "one", 3, 0), 3);
+	ck_assert_int_eq(send(c2, "xx", 2, 0), 2);
 	ck_assert_int_eq(send(c, "two", 3, 0), 3);
 	daemon_signal(d, SIGCONT);
 	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
-	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 3);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 5);
 	ck_assert_int_eq(daemon_stat(d, "r", "drop_upstream_send"), 0);
 	ck_assert_int_ge(daemon_stat(d, "r", "upstream_refused"), 2);
 	close(c);
+	close(c2);
+	stop(d);
+}
+END_TEST
+
+/*
+ * The same when what meets the pending refusal is a run of one size, sent
+ * as one GSO send: it is retried once and none of the run is lost.
+ */
+START_TEST(stale_refusal_gso)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 buf[64];
+	int		 c, c2;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, m->port);
+	c = client_open(AF_INET, lp);
+	c2 = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, "warm", buf, sizeof(buf), 2000), 0);
+	ck_assert_int_eq(client_rt_str(c2, "warm", buf, sizeof(buf), 2000), 0);
+	mock_stop(m);
+	daemon_signal(d, SIGSTOP);
+	ck_assert_int_eq(send(c, "one", 3, 0), 3);
+	ck_assert_int_eq(send(c2, "xx", 2, 0), 2);
+	ck_assert_int_eq(send(c, "two", 3, 0), 3);
+	ck_assert_int_eq(send(c, "six", 3, 0), 3);
+	ck_assert_int_eq(send(c, "ten", 3, 0), 3);
+	daemon_signal(d, SIGCONT);
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(daemon_stat(d, "r", "rx_datagrams"), 7);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_upstream_send"), 0);
+	ck_assert_int_ge(daemon_stat(d, "r", "upstream_refused"), 2);
+	close(c);
+	close(c2);
 	stop(d);
 }
 END_TEST
@@ -926,6 +968,7 @@ main(void)
 	tcase_add_test(tc, idle_reset_by_upstream);
 	tcase_add_test(tc, refusing_upstream);
 	tcase_add_test(tc, stale_refusal_retried);
+	tcase_add_test(tc, stale_refusal_gso);
 	tcase_add_test(tc, oversize_dropped);
 	tcase_add_test(tc, session_limit);
 	tcase_add_test(tc, drop_logging_rate_limited);

@@ -6,8 +6,13 @@
  * LD_PRELOAD fault injection for the integration tests. The daemon's
  * sends fail, as a full socket buffer or a congested host makes them
  * fail, when the environment asks:
- *   SHIM_UPSTREAM_PORT=P  send(2) on a socket connected to port P fails
- *   SHIM_CLIENT_PORT=P    sendto(2)/sendmsg(2) from local port P fails
+ *   SHIM_UPSTREAM_PORT=P  send(2), sendmsg(2) or sendmmsg(2) on a socket
+ *                         connected to port P fails
+ *   SHIM_CLIENT_PORT=P    sendto(2)/sendmsg(2)/sendmmsg(2) from local port
+ *                         P fails
+ *   SHIM_GSO_ERRNO=N      sendmmsg(2) whose first message is a UDP GSO send
+ *                         (a UDP_SEGMENT control message) fails with errno
+ *                         N, as on a device that cannot segment (EIO)
  *   SHIM_ERRNO=N          with errno N (default ENOBUFS)
  *   SHIM_RECV_PORT=P      the first SHIM_RECV_FAILS (default 1) recvmmsg(2)
  *                         calls on local port P fail with EIO
@@ -29,6 +34,7 @@
 #include <netinet/in.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -99,12 +105,44 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	static ssize_t	(*real)(int, const struct msghdr *, int);
 
-	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0))
+	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0) ||
+	    shim_fails(fd, "SHIM_UPSTREAM_PORT", 1))
 		return -1;
 	if (real == NULL)
 		real = (ssize_t (*)(int, const struct msghdr *, int))
 		    dlsym(RTLD_NEXT, "sendmsg");
 	return real(fd, msg, flags);
+}
+
+static int
+shim_is_gso(const struct msghdr *h)
+{
+	struct cmsghdr	*c;
+
+	for (c = CMSG_FIRSTHDR(h); c != NULL;
+	    c = CMSG_NXTHDR((struct msghdr *)(uintptr_t)h, c))
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == 103)
+			return 1;	/* UDP_SEGMENT */
+	return 0;
+}
+
+int
+sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	static int	(*real)(int, struct mmsghdr *, unsigned int, int);
+	const char	*gso = getenv("SHIM_GSO_ERRNO");
+
+	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0) ||
+	    shim_fails(fd, "SHIM_UPSTREAM_PORT", 1))
+		return -1;
+	if (gso != NULL && vlen > 0 && shim_is_gso(&vec[0].msg_hdr)) {
+		errno = atoi(gso);
+		return -1;
+	}
+	if (real == NULL)
+		real = (int (*)(int, struct mmsghdr *, unsigned int, int))
+		    dlsym(RTLD_NEXT, "sendmmsg");
+	return real(fd, vec, vlen, flags);
 }
 
 int
