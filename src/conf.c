@@ -1417,41 +1417,50 @@ conf_peek_control(const char *path, char *buf, size_t len)
 {
 	config_t	 cf;
 	const char	*v = NULL;
-	char		 line[CONF_CONTROL_MAX + 64], *p, *q;
-	FILE		*f;
+	char		 err[CONF_ERRLEN], *dir, *text, *p, *q, *eol;
 	int		 rc = -1;
 
+	/* The same checks as a load: a FIFO or a huge file must not hang. */
+	dir = conf_dirname(path);
+	text = conffile_load(path, dir, err, sizeof(err));
+	free(dir);
+	if (text == NULL)
+		return -1;
 	config_init(&cf);
-	if (config_read_file(&cf, path) == CONFIG_TRUE) {
+	if (config_read_string(&cf, text) == CONFIG_TRUE) {
 		if (config_lookup_string(&cf, "control", &v) == CONFIG_TRUE &&
 		    v[0] == '/' && strlen(v) < len) {
 			snprintf(buf, len, "%s", v);
 			rc = 0;
 		}
 		config_destroy(&cf);
+		free(text);
 		return rc;
 	}
 	config_destroy(&cf);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		p = line + strspn(line, " \t");
+	/* A file that does not parse: its last control = "/..." line. */
+	for (p = text; p != NULL; p = eol) {
+		if ((eol = strchr(p, '\n')) != NULL)
+			*eol++ = '\0';
+		p += strspn(p, " \t");
 		if (strncmp(p, "control", 7) != 0)
-			continue;
+			goto next;
 		p += 7;
 		p += strspn(p, " \t");
 		if (*p != '=' && *p != ':')
-			continue;
+			goto next;
 		p++;
 		p += strspn(p, " \t");
 		if (*p++ != '"' || *p != '/' ||
 		    (q = strchr(p, '"')) == NULL || (size_t)(q - p) >= len)
-			continue;
+			goto next;
 		*q = '\0';
 		snprintf(buf, len, "%s", p);
 		rc = 0;
+next:
+		;
 	}
-	fclose(f);
+	free(text);
 	return rc;
 }
 

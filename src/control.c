@@ -604,7 +604,13 @@ control_print(FILE *f, const char *p, size_t n)
 
 		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
 			fprintf(f, "\\x%02x", ch);
-		else
+		else if (ch == 0xc2 && i + 1 < n &&
+		    (unsigned char)p[i + 1] >= 0x80 &&
+		    (unsigned char)p[i + 1] <= 0x9f) {
+			/* A C1 control written as UTF-8 (U+009B is CSI). */
+			fprintf(f, "\\xc2\\x%02x", (unsigned char)p[i + 1]);
+			i++;
+		} else
 			fputc(ch, f);
 	}
 }
@@ -630,22 +636,22 @@ control_client(const char *path, const char *cmd, int timeout_s)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "udproxy: error: control socket %s: path too "
-		    "long\n", path);
+		log_stderr("error: control socket %s: path too "
+		    "long", path);
 		return 1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "udproxy: error: cannot connect to %s: %s "
-		    "(is udproxy running?)\n", path, strerror(errno));
+		log_stderr("error: cannot connect to %s: %s "
+		    "(is udproxy running?)", path, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return 1;
 	}
 	snprintf(buf, sizeof(buf), "%s\n", cmd);
 	if (write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf)) {
-		fprintf(stderr, "udproxy: error: %s: %s\n", path,
+		log_stderr("error: %s: %s", path,
 		    strerror(errno));
 		close(fd);
 		return 1;
@@ -658,8 +664,8 @@ control_client(const char *path, const char *cmd, int timeout_s)
 		if ((rc = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
 			continue;
 		if (rc <= 0) {
-			fprintf(stderr, "udproxy: error: no reply from %s "
-			    "within %d s\n", path, timeout_s);
+			log_stderr("error: no reply from %s "
+			    "within %d s", path, timeout_s);
 			close(fd);
 			return 1;
 		}
@@ -704,8 +710,8 @@ control_client(const char *path, const char *cmd, int timeout_s)
 	}
 	close(fd);
 	if (status == -1) {
-		fprintf(stderr, "udproxy: error: %s: the daemon closed the "
-		    "connection without a reply\n", path);
+		log_stderr("error: %s: the daemon closed the "
+		    "connection without a reply", path);
 		return 1;
 	}
 	return status;

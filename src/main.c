@@ -118,7 +118,7 @@ static void
 main_warn_stderr(const char *msg, void *arg)
 {
 	(void)arg;
-	fprintf(stderr, "udproxy: warning: %s\n", msg);
+	log_stderr("warning: %s", msg);
 }
 
 static void

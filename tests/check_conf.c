@@ -1101,6 +1101,10 @@ START_TEST(test_peek_control)
 	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), -1);
 	snprintf(path, sizeof(path), "%s/missing.conf", dir);
 	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), -1);
+	/* A FIFO is refused at once, not read (udproxy -s would hang). */
+	snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(conf_peek_control(path, buf, sizeof(buf)), -1);
 }
 END_TEST
 

@@ -925,6 +925,15 @@ START_TEST(cli_errors_escaped)
 	ck_assert_msg(strstr(r.err, "'x?udproxy: ") != NULL, "stderr: %s",
 	    r.err);
 
+	/* The control socket's path from the file, in udproxy -s's error. */
+	h_write_file(conf, "control = \"%s/s\\n\\x1b[2J.sock\";\n", dir);
+	run(&r, dir, NULL, "-s", "status", "-c", conf, (char *)NULL);
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "udproxy: error: cannot connect to "
+	    "%s/s??[2J.sock: No such file or directory (is udproxy "
+	    "running?)\n", dir);
+	ck_assert_str_eq(r.err, want);
+
 	/* libconfig's own message names the file as given. */
 	snprintf(conf, sizeof(conf), "%s/new\nline\033[1m.conf", dir);
 	run(&r, dir, NULL, "-t", "-c", conf, (char *)NULL);
