@@ -29,6 +29,7 @@
 #include "log.h"
 #include "reloader.h"
 #include "udproxy.h"
+#include "upgrade.h"
 #include "xmalloc.h"
 
 #ifndef nitems
@@ -68,6 +69,7 @@ static void	control_cmd_stop(struct control_conn *, const char *);
 static void	control_cmd_status(struct control_conn *, const char *);
 static void	control_cmd_stats(struct control_conn *, const char *);
 static void	control_cmd_reopen(struct control_conn *, const char *);
+static void	control_cmd_upgrade(struct control_conn *, const char *);
 
 /* The commands; add one here (see control.h). */
 static const struct control_cmd control_cmds[] = {
@@ -76,6 +78,7 @@ static const struct control_cmd control_cmds[] = {
 	{ "status",	control_cmd_status },
 	{ "stats",	control_cmd_stats },
 	{ "reopen",	control_cmd_reopen },
+	{ "upgrade",	control_cmd_upgrade },
 };
 
 static const struct timeval control_read_tv = { CONTROL_READ_TIMEOUT, 0 };
@@ -156,11 +159,17 @@ fail:
 	return -1;
 }
 
-/* Removes the socket file if it is still the one we made. */
+/*
+ * Removes the socket file if it is still the one we made, unless the
+ * socket was handed to the process that replaces this one.
+ */
 static void
 control_unlink(const struct control *ctl)
 {
 	struct stat	st;
+
+	if (ctl->up->upgraded)
+		return;
 
 	if (stat(ctl->path, &st) == 0 && st.st_dev == ctl->dev &&
 	    st.st_ino == ctl->ino && unlink(ctl->path) == -1)
@@ -482,6 +491,47 @@ control_path(const struct control *ctl)
 	return ctl->path;
 }
 
+int
+control_fd(const struct control *ctl)
+{
+	return evconnlistener_get_fd(ctl->lev);
+}
+
+/* During an upgrade's hand-over new clients wait for the new process. */
+void
+control_pause(struct control *ctl, int pause)
+{
+	if (pause)
+		evconnlistener_disable(ctl->lev);
+	else
+		evconnlistener_enable(ctl->lev);
+}
+
+/* The socket the old process listened on, after a binary upgrade. */
+struct control *
+control_adopt(struct udproxy *up, int fd, const char *path)
+{
+	struct control	*ctl;
+	struct stat	 st;
+
+	ctl = xcalloc(1, sizeof(*ctl));
+	ctl->up = up;
+	ctl->uid = getuid();
+	TAILQ_INIT(&ctl->conns);
+	ctl->path = xstrdup(path);
+	if (stat(path, &st) == 0) {
+		ctl->dev = st.st_dev;
+		ctl->ino = st.st_ino;
+	}
+	if ((ctl->lev = control_listen(ctl, fd)) == NULL) {
+		close(fd);
+		free(ctl->path);
+		free(ctl);
+		return NULL;
+	}
+	return ctl;
+}
+
 void
 control_free(struct control *ctl)
 {
@@ -529,6 +579,36 @@ control_cmd_reload(struct control_conn *c, const char *args)
 }
 
 static void
+control_upgrade_done(struct reload_waiter *w, int ok, const char *msg)
+{
+	struct control_conn	*c = (struct control_conn *)(void *)
+	    ((char *)w - offsetof(struct control_conn, waiter));
+
+	c->cancel = NULL;
+	control_reply(c, ok, "%s", msg);
+	/* Upgraded: this process exits once the reply is out. */
+	if (ok)
+		control_after(c, udproxy_upgraded_exit);
+	control_finish(c);
+}
+
+static void
+control_upgrade_cancel(struct control_conn *c, void *arg)
+{
+	(void)arg;
+	upgrade_cancel(c->ctl->up, &c->waiter);
+}
+
+static void
+control_cmd_upgrade(struct control_conn *c, const char *args)
+{
+	(void)args;
+	c->waiter.done_cb = control_upgrade_done;
+	control_set_cancel(c, control_upgrade_cancel, NULL);
+	upgrade_request(c->ctl->up, &c->waiter);
+}
+
+static void
 control_stop(struct udproxy *up)
 {
 	log_info("stop requested on the control socket, shutting down");
@@ -565,7 +645,7 @@ control_cmd_status(struct control_conn *c, const char *args)
 	(void)args;
 	control_reply(c, 1, "%s", "");
 	control_line(c, "pid %ld", (long)getpid());
-	control_line(c, "version %s", PACKAGE_VERSION);
+	control_line(c, "version %s", up->version);
 	control_line(c, "uptime %llu", (unsigned long long)
 	    ((clock_ms() - up->started_ms) / 1000));
 	control_line(c, "routes %zu", up->nroutes);

@@ -40,6 +40,9 @@ struct control_cmd {
 struct control	*control_open(struct udproxy *, const char *, char *, size_t);
 int		 control_move(struct control *, const char *, char *, size_t);
 const char	*control_path(const struct control *);
+int		 control_fd(const struct control *);
+void		 control_pause(struct control *, int);
+struct control	*control_adopt(struct udproxy *, int, const char *);
 void		 control_free(struct control *);
 
 struct udproxy	*control_udproxy(struct control_conn *);

@@ -95,6 +95,17 @@ pidfile_write(struct pidfile *pf, char *err, size_t errlen)
 	return 0;
 }
 
+/* Lets go of the pidfile without removing it (it now names another). */
+void
+pidfile_release(struct pidfile *pf)
+{
+	if (pf == NULL)
+		return;
+	close(pf->fd);
+	free(pf->path);
+	free(pf);
+}
+
 /*
  * After dropping privileges the directory may not let us unlink; an empty
  * unlocked file then tells the init script the same thing.

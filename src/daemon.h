@@ -20,6 +20,7 @@ struct pidfile {
 struct pidfile	*pidfile_open(const char *, char *, size_t);
 int		 pidfile_write(struct pidfile *, char *, size_t);
 void		 pidfile_remove(struct pidfile *);
+void		 pidfile_release(struct pidfile *);
 int		 daemon_detach(struct pidfile *);
 void		 daemon_notify(int, const char *);
 

@@ -26,8 +26,17 @@
 #include "resolve.h"
 #include "transparent.h"
 #include "udproxy.h"
+#include "xmalloc.h"
+#include "upgrade.h"
 
 #define UDPROXY_CONTROL		UDPROXY_RUNSTATEDIR "/udproxy.sock"
+/* The version this binary reports; a test build sets another. */
+#ifndef UDPROXY_VERSION
+#define UDPROXY_VERSION		PACKAGE_VERSION
+#endif
+
+/* Set in a process started by a binary upgrade (upgrade.c). */
+static struct upgrade_child	*main_upgrade;
 #define MAIN_COMMAND_TIMEOUT	60	/* seconds, for udproxy -s */
 
 static const struct option main_longopts[] = {
@@ -40,7 +49,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: udproxy [-fhtV] [-c file] [-p pidfile]\n"
-	    "       udproxy -s reload|reopen|stop|status|stats [-c file]\n"
+	    "       udproxy -s reload|reopen|upgrade|stop|status|stats [-c file]\n"
 	    "  -c file     configuration file (default %s)\n"
 	    "  -f          stay in the foreground, log to stderr\n"
 	    "  -h, --help  show this help\n"
@@ -102,9 +111,28 @@ main_command(const char *path, const char *command)
 	return control_client(sock, command, MAIN_COMMAND_TIMEOUT);
 }
 
+/*
+ * The binary's own path, resolved at start: an upgrade runs whatever is
+ * installed at that path then (/proc/self/exe would name the old,
+ * deleted file by then).
+ */
+static char *
+main_exe(void)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n;
+
+	if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
 static void
 main_fail(int notify, struct pidfile *pf, const char *msg)
 {
+	/* The old process says why, and keeps serving. */
+	upgrade_child_fail(main_upgrade, msg);
 	pidfile_remove(pf);
 	if (notify != -1)
 		daemon_notify(notify, msg);
@@ -162,7 +190,7 @@ main(int argc, char *argv[])
 			test = 1;
 			break;
 		case 'V':
-			printf("udproxy %s\n", PACKAGE_VERSION);
+			printf("udproxy %s\n", UDPROXY_VERSION);
 			return 0;
 		default:
 			usage(stderr);
@@ -176,6 +204,8 @@ main(int argc, char *argv[])
 	}
 	if (command != NULL)
 		return main_command(path, command);
+	if (!test)
+		main_upgrade = upgrade_child_open();
 	/*
 	 * A daemon's signals wait until their events exist (a SIGHUP right
 	 * after start must not kill it); -t keeps the default actions, so
@@ -204,6 +234,7 @@ main(int argc, char *argv[])
 	}
 	if (test) {
 		struct event_base	*base;
+
 		size_t			 names = resolve_conf_names(conf);
 
 		/* Names resolve as at start: a bounded wait, then the verdict. */
@@ -228,50 +259,99 @@ main(int argc, char *argv[])
 	 */
 	log_init(foreground, conf->log_level);
 	priv_raise_nofile();
+	/* After an upgrade the pidfile comes, locked, from the old process. */
 	if (pidpath == NULL)
 		pidpath = conf->pidfile;
-	if (pidpath != NULL && (pf = pidfile_open(pidpath, err,
-	    sizeof(err))) == NULL)
+	if (main_upgrade == NULL && pidpath != NULL &&
+	    (pf = pidfile_open(pidpath, err, sizeof(err))) == NULL)
 		main_fail(-1, NULL, err);
 
 	up = udproxy_new();
+	up->version = UDPROXY_VERSION;
+	up->argv = argv;
+	up->exe = main_exe();
 	/* The first answers, waited for (bounded by resolver_timeout). */
 	if ((conf = resolve_conf_wait(up->base, conf, err, sizeof(err))) ==
 	    NULL)
 		main_fail(-1, pf, err);
 	up->control_default = UDPROXY_CONTROL;
+	if (main_upgrade != NULL) {
+		if (upgrade_child_receive(main_upgrade, up->version, err,
+		    sizeof(err)) == -1)
+			main_fail(-1, NULL, err);
+		up->inherit = main_upgrade;
+	}
 	if (udproxy_apply(up, conf, err, sizeof(err)) == -1)
 		main_fail(-1, pf, err);
+	up->inherit = NULL;
 	transparent_check(up->conf, main_warn_log, NULL);
+	if (main_upgrade != NULL) {
+		char	*cpath;
+		int	 cfd = upgrade_take_control(main_upgrade, &cpath);
+
+		if (cfd != -1)
+			up->control = control_adopt(up, cfd, cpath);
+		free(cpath);
+	}
 	/* Made before the privilege drop: /run is root's. */
-	if (up->conf->control != NULL && (up->control = control_open(up,
-	    up->conf->control, err, sizeof(err))) == NULL)
+	if (up->control == NULL && up->conf->control != NULL &&
+	    (up->control = control_open(up, up->conf->control, err,
+	    sizeof(err))) == NULL)
 		main_fail(-1, pf, err);
 	udproxy_control_sync(up);
-	if (up->conf->user != NULL) {
+	/* A process an upgrade started runs as the old one did. */
+	if (up->conf->user != NULL && (main_upgrade == NULL ||
+	    geteuid() == 0)) {
 		if (priv_drop(up->conf->user, up->conf->group,
 		    transparent_families(up->conf) != 0, err,
 		    sizeof(err)) == -1)
 			main_fail(-1, pf, err);
 		up->privileges_dropped = 1;
 	}
-	if (!foreground) {
-		if ((notify = daemon_detach(pf)) == -1)
-			main_fail(-1, pf, "cannot become a daemon");
-		if (event_reinit(up->base) == -1)
-			main_fail(notify, pf, "cannot reinitialise libevent");
+	if (main_upgrade != NULL) {
+		upgrade_child_adopt(main_upgrade, up, err, sizeof(err));
+		log_notice("udproxy %s taking over: %zu routes, %s",
+		    up->version, up->nroutes, err);
+		if (upgrade_child_commit(main_upgrade, &pf, err,
+		    sizeof(err)) == -1) {
+			/* Rolled back: the sockets are the old one's again. */
+			log_error("%s", err);
+			exit(1);
+		}
+		upgrade_child_free(main_upgrade);
+		main_upgrade = NULL;
+		up->pidfile = pf;
+		if (pf != NULL && pidfile_write(pf, err, sizeof(err)) == -1)
+			log_error("%s", err);
+		log_notice("udproxy %s started (upgrade), %zu routes",
+		    up->version, up->nroutes);
+	} else {
+		if (!foreground) {
+			if ((notify = daemon_detach(pf)) == -1)
+				main_fail(-1, pf, "cannot become a daemon");
+			if (event_reinit(up->base) == -1)
+				main_fail(notify, pf, "cannot reinitialise "
+				    "libevent");
+		}
+		up->pidfile = pf;
+		if (pf != NULL && pidfile_write(pf, err, sizeof(err)) == -1)
+			main_fail(notify, pf, err);
+		log_notice("udproxy %s started, %zu routes", up->version,
+		    up->nroutes);
+		if (notify != -1)
+			daemon_notify(notify, NULL);
+		notify_ready(getpid(), "serving %zu routes", up->nroutes);
 	}
-	if (pf != NULL && pidfile_write(pf, err, sizeof(err)) == -1)
-		main_fail(notify, pf, err);
-	log_notice("udproxy %s started, %zu routes", PACKAGE_VERSION,
-	    up->nroutes);
-	if (notify != -1)
-		daemon_notify(notify, NULL);
-	notify_ready(getpid(), "serving %zu routes", up->nroutes);
 
 	rc = udproxy_run(up);
 	/* Freeing the signal events restores the default (fatal) actions. */
 	udproxy_mask_signals(SIG_BLOCK);
+	if (up->upgraded) {
+		/* The new process has the pidfile and the control socket. */
+		udproxy_free(up);
+		pidfile_release(pf);
+		return 0;
+	}
 	notify_stopping();
 	log_notice("shutting down");
 	udproxy_free(up);

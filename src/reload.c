@@ -14,6 +14,7 @@
 #include "reload.h"
 #include "route.h"
 #include "udproxy.h"
+#include "upgrade.h"
 #include "xmalloc.h"
 
 static int
@@ -104,6 +105,10 @@ reload_prepare(struct reload_plan *p, char *err, size_t errlen)
 		if (p->action[i] != RELOAD_ADD)
 			continue;
 		rc = &p->conf->routes[i];
+		/* A binary upgrade hands the old process's sockets over. */
+		if (p->inherit != NULL && (p->listener[i] =
+		    upgrade_take_listener(p->inherit, &rc->listen)) != NULL)
+			continue;
 		p->listener[i] = listener_open(&rc->listen, why, sizeof(why));
 		if (p->listener[i] == NULL) {
 			snprintf(err, errlen, "%s:%d: route '%s': %s", rc->file,

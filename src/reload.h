@@ -32,6 +32,7 @@ struct reload_plan {
 	struct listener		**listener;	/* per ADD route, by prepare */
 	size_t			  nold;
 	int			 *removed;	/* per old route */
+	struct upgrade_child	 *inherit;	/* listeners handed over */
 };
 
 struct reload_summary {

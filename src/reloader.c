@@ -113,6 +113,10 @@ reloader_start(struct reloader *rl)
 	char	err[CONF_ERRLEN];
 
 	rl->running = 1;
+	if (rl->up->upgrade != NULL || rl->up->upgraded) {
+		reloader_finish(rl, 0, "an upgrade is in progress");
+		return;
+	}
 	log_info("reloading %s", rl->up->conf->path);
 	notify_reloading();
 	rl->loader = loader_start(rl->up->base, rl->up->conf->path,

@@ -299,6 +299,87 @@ session_log_end(struct session *s, enum session_end why, uint64_t now)
 }
 
 void
+session_export(const struct session *s, struct session_state *st)
+{
+	/* Only meaningful bytes: the record leaves the process. */
+	memset(st, 0, sizeof(*st));
+	st->key = s->entry.key;
+	memcpy(&st->client, &s->client, s->clientlen <= sizeof(st->client) ?
+	    s->clientlen : sizeof(st->client));
+	st->clientlen = s->clientlen;
+	memcpy(&st->origin, &s->origin, s->originlen <= sizeof(st->origin) ?
+	    s->originlen : sizeof(st->origin));
+	st->originlen = s->originlen;
+	st->local.family = s->local.family;
+	if (s->local.family != 0) {
+		st->local.ifindex = s->local.ifindex;
+		if (s->local.family == AF_INET)
+			st->local.a.v4 = s->local.a.v4;
+		else
+			st->local.a.v6 = s->local.a.v6;
+	}
+	st->last_ms = s->last_ms;
+	st->start_ms = s->start_ms;
+	st->rx_datagrams = s->rx_datagrams;
+	st->rx_bytes = s->rx_bytes;
+	st->tx_datagrams = s->tx_datagrams;
+	st->tx_bytes = s->tx_bytes;
+	st->req_bytes = s->req_bytes;
+	st->reply_bytes = s->reply_bytes;
+	st->pp_len = s->pp_len <= sizeof(st->pp_hdr) ? s->pp_len : 0;
+	memcpy(st->pp_hdr, s->pp_hdr, st->pp_len);
+}
+
+/*
+ * A session handed over by the process this one replaces: its connected
+ * upstream socket fd (same source port) and its state. Sessions must come
+ * in idle order, oldest first, so the route's idle queue stays in
+ * deadline order. Per-source limits and pacing start afresh. NULL (fd
+ * closed) if the loop cannot watch it.
+ */
+struct session *
+session_adopt(struct route *r, int fd, const struct session_state *st)
+{
+	struct session	*s;
+	size_t		 pplen = st->pp_len <= sizeof(st->pp_hdr) ?
+			    st->pp_len : 0;
+
+	s = xcalloc(1, sizeof(*s) + pplen);
+	s->entry.key = st->key;
+	s->entry.hash = sessmap_hash(&r->map, &st->key);
+	s->route = r;
+	s->client = st->client;
+	s->clientlen = st->clientlen;
+	s->origin = st->origin;
+	s->originlen = st->originlen;
+	s->local = st->local;
+	s->fd = fd;
+	s->last_ms = st->last_ms;
+	s->start_ms = st->start_ms;
+	s->rx_datagrams = st->rx_datagrams;
+	s->rx_bytes = st->rx_bytes;
+	s->tx_datagrams = st->tx_datagrams;
+	s->tx_bytes = st->tx_bytes;
+	s->req_bytes = st->req_bytes;
+	s->reply_bytes = st->reply_bytes;
+	s->src = LIMIT_NONE;
+	memcpy(s->pp_hdr, st->pp_hdr, pplen);
+	s->pp_len = (uint16_t)pplen;
+	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
+	    session_reply_cb, s);
+	if (event_add(&s->ev, NULL) == -1) {
+		r->stats.drop_event_error++;
+		close(fd);
+		free(s);
+		return NULL;
+	}
+	sessmap_insert(&r->map, &s->entry);
+	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
+	worker_session_add(r->worker);
+	return s;
+}
+
+void
 session_close(struct session *s, enum session_end why)
 {
 	struct route	*r = s->route;

@@ -18,6 +18,7 @@
 #include <event2/event_struct.h>
 
 #include "listener.h"
+#include "proxyproto.h"
 #include "sessmap.h"
 
 struct guard_pace;
@@ -71,6 +72,32 @@ struct session {
 	unsigned char		 pp_hdr[];	/* built once, at creation */
 };
 
+/*
+ * What a session is apart from its socket and its place in the route: the
+ * part a binary upgrade hands to the new process (upgrade.c).
+ */
+struct session_state {
+	struct sess_key		 key;
+	union sockaddr_u	 client;
+	socklen_t		 clientlen;
+	union sockaddr_u	 origin;
+	socklen_t		 originlen;
+	struct local_addr	 local;
+	uint64_t		 last_ms;
+	uint64_t		 start_ms;
+	uint64_t		 rx_datagrams;
+	uint64_t		 rx_bytes;
+	uint64_t		 tx_datagrams;
+	uint64_t		 tx_bytes;
+	uint64_t		 req_bytes;
+	uint64_t		 reply_bytes;
+	uint16_t		 pp_len;
+	unsigned char		 pp_hdr[PROXYPROTO_SEND_MAX];
+};
+
+void		 session_export(const struct session *, struct session_state *);
+struct session	*session_adopt(struct route *, int,
+		    const struct session_state *);
 struct session	*session_new(struct route *, const struct dgram *,
 		    const struct sess_origin *, const struct sess_key *,
 		    uint64_t, uint64_t);

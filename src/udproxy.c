@@ -24,12 +24,14 @@
 #include "route.h"
 #include "stats_http.h"
 #include "udproxy.h"
+#include "upgrade.h"
 #include "worker.h"
 #include "xmalloc.h"
 
 static void	udproxy_signal_cb(evutil_socket_t, short, void *);
 
-static const int udproxy_signals[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+static const int udproxy_signals[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1,
+    SIGUSR2 };
 
 struct udproxy *
 udproxy_new(void)
@@ -54,6 +56,7 @@ udproxy_new(void)
 	}
 	up->reloader = reloader_new(up);
 	up->started_ms = clock_ms();
+	up->version = PACKAGE_VERSION;
 	return up;
 }
 
@@ -253,6 +256,7 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 		return -1;
 	}
 	plan = reload_plan(up->conf, conf);
+	plan->inherit = up->inherit;
 	if (reload_prepare(plan, msg, msglen) == -1) {
 		reload_plan_free(plan);
 		if (http != up->http)
@@ -334,6 +338,9 @@ udproxy_signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("received signal %d, shutting down", (int)sig);
 		event_base_loopbreak(up->base);
 		break;
+	case SIGUSR2:
+		upgrade_request(up, NULL);
+		break;
 	case SIGUSR1:
 		udproxy_stats(up, udproxy_log_line, NULL);
 		break;
@@ -371,6 +378,8 @@ udproxy_free(struct udproxy *up)
 
 	if (up == NULL)
 		return;
+	upgrade_free(up->upgrade);
+	free(up->exe);
 	control_free(up->control);
 	reloader_free(up->reloader);
 	for (i = 0; i < up->nroutes; i++)
@@ -421,4 +430,11 @@ udproxy_control_sync(struct udproxy *up)
 	} else if (control_move(up->control, path, err, sizeof(err)) == -1)
 		log_warning("%s; the control socket stays at %s", err,
 		    control_path(up->control));
+}
+
+/* After a successful upgrade, once its control replies are out. */
+void
+udproxy_upgraded_exit(struct udproxy *up)
+{
+	event_base_loopbreak(up->base);
 }

@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 struct conf;
+struct pidfile;
+struct upgrade;
+struct upgrade_child;
 struct control;
 struct event;
 struct accesslog;
@@ -32,11 +35,18 @@ struct udproxy {
 	struct conf		*conf;
 	struct route		**routes;
 	size_t			 nroutes;
-	struct event		*ev_signal[4];
+	struct event		*ev_signal[5];
 	struct reloader		*reloader;	/* the reload pipeline */
 	struct control		*control;	/* NULL: none */
 	const char		*control_default; /* without 'control' */
 	uint64_t		 started_ms;
+	const char		*version;	/* this binary's */
+	char			*exe;		/* its path, resolved at start */
+	char			**argv;		/* for the upgrade's exec */
+	struct pidfile		*pidfile;	/* NULL: none */
+	struct upgrade		*upgrade;	/* one in progress */
+	struct upgrade_child	*inherit;	/* while adopting, in the new */
+	int			 upgraded;	/* handed over: exit, keep files */
 	struct worker		**workers;
 	size_t			 nworkers;
 	size_t			 max_sessions;	/* effective global cap */
@@ -62,5 +72,6 @@ void		 udproxy_stats(struct udproxy *,
 size_t		 udproxy_fd_budget(size_t);
 void		 udproxy_mask_signals(int);
 void		 udproxy_control_sync(struct udproxy *);
+void		 udproxy_upgraded_exit(struct udproxy *);
 
 #endif

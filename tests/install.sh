@@ -4,7 +4,8 @@
 # "make install" into a DESTDIR: exactly which files land where, substituted
 # paths in the man pages and service files, a modified udproxy.conf that
 # survives a reinstall and an uninstall. Then the installed init script,
-# end to end: start, status, reload (good and broken config), restart, stop.
+# end to end: start, status, reload, restart and upgrade (good, broken and
+# port-in-use configs), stop.
 #
 # Exit 0 pass, 1 fail, 77 skip (the init script part needs socat and
 # start-stop-daemon). Every wait is bounded; only processes started here
@@ -288,6 +289,34 @@ init_part() {
 	initd restart
 	check "restart (broken config) fails" test "$rc" -ne 0
 	check "restart (broken config) leaves pid $pid running" test "$(our_daemon)" = "$pid"
+
+	# Passes -t but cannot bind: restart is an upgrade in place, so the
+	# new process fails and the old one keeps serving, with the reason.
+	write_conf taken
+	initd restart
+	check "restart (port in use) fails" test "$rc" -eq 1
+	check "restart (port in use) prints the reason" \
+	    grep -qF "udproxy: error: new process: $tmp/init.conf:5: route 'b': cannot listen on 127.0.0.1:$ub" "$tmp/out"
+	check "restart (port in use) leaves pid $pid running" test "$(our_daemon)" = "$pid"
+	check "restart (port in use): route a still forwards" rt "$pa" "a after taken restart"
+
+	write_conf two
+	initd upgrade
+	check "upgrade exits 0" test "$rc" -eq 0
+	pid2=$(our_daemon)
+	check "upgrade: a new daemon runs (pid ${pid2:-none})" \
+	    test -n "$pid2" -a "$pid2" != "$pid"
+	check "upgrade: old pid $pid is gone" gone "$pid"
+	check "upgrade: route a forwards" rt "$pa" "a after upgrade"
+	check "upgrade: route b forwards" rt "$pb" "b after upgrade"
+	pid=$pid2
+	write_conf broken
+	initd upgrade
+	check "upgrade (broken config) fails" test "$rc" -eq 1
+	check "upgrade (broken config) prints FILE:LINE" \
+	    grep -qF "udproxy: error: new process: $tmp/init.conf:5: " "$tmp/out"
+	check "upgrade (broken config) leaves pid $pid running" test "$(our_daemon)" = "$pid"
+	check "upgrade (broken config): route b still forwards" rt "$pb" "b after bad upgrade"
 
 	write_conf one
 	initd restart

@@ -1,0 +1,405 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
+ * Binary upgrades against the real daemon. The daemon runs from a copy
+ * of the binary in the test's directory; the "new binary" installed over
+ * it is tests/udproxy-next, the same sources built with the version
+ * string 0.1.0+next, so which process answers is visible. A client keeps
+ * streaming (one datagram every 5 ms) through the upgrade: none may be
+ * lost and the upstream must see the same source port. Broken binaries
+ * and broken configurations roll back to the old daemon, which says why.
+ * The test process is a child subreaper, so the new daemon (the old one's
+ * child) comes back to it and is ended here, by pid.
+ */
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+static const char	*dir;
+static char		 conf[256], sock[100], pidf[256], bin[256];
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	dir = h_tmpdir();
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	snprintf(pidf, sizeof(pidf), "%s/udproxy.pid", dir);
+	snprintf(bin, sizeof(bin), "%s/udproxy", dir);
+}
+
+/* Installs src at the daemon's path the way install(1) does: rename. */
+static void
+install_bin(const char *src)
+{
+	char	tmp[300], buf[65536];
+	ssize_t	n;
+	int	in, out;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", bin);
+	ck_assert_int_ge(in = open(src, O_RDONLY), 0);
+	ck_assert_int_ge(out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0755),
+	    0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	close(in);
+	ck_assert_int_eq(close(out), 0);
+	ck_assert_int_eq(rename(tmp, bin), 0);
+}
+
+static const char *
+next_bin(void)
+{
+	const char	*p = getenv("UDPROXY_NEXT");
+
+	ck_assert_msg(p != NULL && access(p, X_OK) == 0,
+	    "UDPROXY_NEXT (tests/udproxy-next) is needed: run under make "
+	    "check");
+	return p;
+}
+
+static void
+writeconf(uint16_t lp, uint16_t up, const char *extra)
+{
+	h_write_file(conf, "control = \"%s\";\npidfile = \"%s\";\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n%s", sock, pidf, lp, up,
+	    extra != NULL ? extra : "");
+}
+
+static long
+pidfile_pid(void)
+{
+	FILE	*f = fopen(pidf, "r");
+	long	 pid = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+static struct daemon *
+start(void)
+{
+	struct daemon	*d;
+
+	install_bin(getenv("UDPROXY_BIN"));
+	/* The daemon runs from its copy: that is the path it upgrades. */
+	setenv("UDPROXY_BIN_ORIG", getenv("UDPROXY_BIN"), 0);
+	setenv("UDPROXY_BIN", bin, 1);
+	d = daemon_start(dir, conf, NULL);
+	setenv("UDPROXY_BIN", getenv("UDPROXY_BIN_ORIG"), 1);
+	ck_assert_msg(d != NULL, "daemon did not start");
+	return d;
+}
+
+static void
+ctl(struct h_run *r, const char *cmd)
+{
+	h_run(r, dir, "-s", cmd, "-c", conf, (char *)NULL);
+}
+
+static unsigned int
+rt_port(int fd, const char *msg)
+{
+	char		 buf[256], t[32], p[128];
+	unsigned int	 port = 0;
+
+	ck_assert_int_eq(client_rt_str(fd, msg, buf, sizeof(buf), 3000), 0);
+	ck_assert_int_eq(sscanf(buf, "%31s %u %127s", t, &port, p), 3);
+	ck_assert_str_eq(p, msg);
+	return port;
+}
+
+/* Waits (bounded) for a process that is our child (or orphan) to end. */
+static void
+reap(long pid)
+{
+	int	i, status;
+
+	for (i = 0; i < 1000 * h_slow(); i++) {
+		if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid)
+			return;
+		h_sleep_ms(5);
+	}
+	kill((pid_t)pid, SIGKILL);
+	waitpid((pid_t)pid, &status, 0);
+	ck_abort_msg("pid %ld did not exit", pid);
+}
+
+/* daemon_wait_log stops when its process exits; the log goes on. */
+static int
+wait_log(struct daemon *d, const char *needle, int count)
+{
+	int64_t	deadline = h_now_ms() + 10000LL * h_slow();
+
+	while (daemon_log_count(d, needle) < count)
+		if (h_now_ms() > deadline)
+			return -1;
+		else
+			h_sleep_ms(5);
+	return 0;
+}
+
+#define STREAM_MAX	2000
+
+/*
+ * A child that sends "sN" every 5 ms on fd until told to stop (a byte on
+ * ctl), reads the replies, and reports on out: sent, received, how many
+ * replies came from another upstream port than port, and the longest gap.
+ */
+static pid_t
+streamer(int fd, unsigned int port, int ctlfd, int out)
+{
+	char		 msg[32], buf[256], t[32], p[128], rep[128];
+	unsigned int	 got_port;
+	int		 sent = 0, recvd = 0, other = 0, stop = 0, n;
+	int64_t		 last = 0, gap = 0, now, until = 0, next;
+	struct pollfd	 pfd[2];
+	pid_t		 pid;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	next = h_now_ms();
+	for (;;) {
+		now = h_now_ms();
+		if (!stop && sent < STREAM_MAX && now >= next) {
+			snprintf(msg, sizeof(msg), "s%d", sent);
+			if (send(fd, msg, strlen(msg), 0) > 0)
+				sent++;
+			next += 5;
+		}
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = ctlfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, next > h_now_ms() ? (int)(next - h_now_ms()) :
+		    0) > 0) {
+			if (pfd[1].revents & (POLLIN | POLLHUP)) {
+				stop = 1;
+				until = h_now_ms() + 3000LL * h_slow();
+				pfd[1].fd = -1;
+				ctlfd = -1;
+			}
+			while ((n = (int)recv(fd, buf, sizeof(buf) - 1,
+			    MSG_DONTWAIT)) > 0) {
+				buf[n] = '\0';
+				recvd++;
+				if (sscanf(buf, "%31s %u %127s", t, &got_port,
+				    p) != 3 || got_port != port)
+					other++;
+				now = h_now_ms();
+				if (last != 0 && now - last > gap)
+					gap = now - last;
+				last = now;
+			}
+		}
+		if (stop && (recvd >= sent || h_now_ms() > until))
+			break;
+	}
+	n = snprintf(rep, sizeof(rep), "%d %d %d %lld", sent, recvd, other,
+	    (long long)gap);
+	if (write(out, rep, (size_t)n) != n)
+		_exit(2);
+	_exit(0);
+}
+
+START_TEST(upgrade_keeps_sessions)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 want[256], rep[128];
+	unsigned int	 port;
+	int		 ca, cp[2], op[2], sent, recvd, other, status;
+	long long	 gap;
+	long		 newpid, newer;
+	pid_t		 sp;
+	ssize_t		 n;
+
+	writeconf(pa, m->port, NULL);
+	d = start();
+	ck_assert_int_eq(pidfile_pid(), d->pid);
+	ca = client_open(AF_INET, pa);
+	port = rt_port(ca, "hello");
+
+	ck_assert_int_eq(pipe(cp), 0);
+	ck_assert_int_eq(pipe(op), 0);
+	sp = streamer(ca, port, cp[0], op[1]);
+	h_sleep_ms(200);
+	install_bin(next_bin());
+	ctl(&r, "upgrade");
+	h_sleep_ms(200);
+	ck_assert_int_eq(write(cp[1], "x", 1), 1);
+	n = read(op[0], rep, sizeof(rep) - 1);
+	ck_assert_int_gt(n, 0);
+	rep[n] = '\0';
+	ck_assert_int_eq(waitpid(sp, &status, 0), sp);
+	ck_assert_int_eq(sscanf(rep, "%d %d %d %lld", &sent, &recvd, &other,
+	    &gap), 4);
+	fprintf(stderr, "upgrade under a 5 ms stream: %d sent, %d received, "
+	    "%d from another port, longest gap %lld ms\n", sent, recvd, other,
+	    gap);
+
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_int_eq(sscanf(r.out, "upgraded to pid %ld", &newpid), 1);
+	snprintf(want, sizeof(want), "upgraded to pid %ld (udproxy %s+next)\n",
+	    newpid, PACKAGE_VERSION);
+	ck_assert_str_eq(r.out, want);
+	ck_assert_int_ne(newpid, d->pid);
+	ck_assert_int_gt(sent, 40);
+	ck_assert_int_eq(recvd, sent);		/* 0 lost */
+	ck_assert_int_eq(other, 0);		/* same upstream source port */
+	/* The old process is gone, the pidfile names the new one. */
+	ck_assert_int_eq(daemon_wait_exit(d, 5000), 0);
+	ck_assert(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 0);
+	ck_assert_int_eq(pidfile_pid(), newpid);
+	ctl(&r, "status");
+	ck_assert_int_eq(r.status, 0);
+	snprintf(want, sizeof(want), "pid %ld\nversion %s+next\n", newpid,
+	    PACKAGE_VERSION);
+	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\nsessions 1\n") != NULL, "%s", r.out);
+	ck_assert_uint_eq(rt_port(ca, "after"), port);
+	ck_assert_int_eq(daemon_log_count(d, "taking over: 1 routes, "
+	    "sessions 1 kept, 0 closed"), 1);
+
+	/* Again, by SIGUSR2, to the same binary. */
+	kill((pid_t)newpid, SIGUSR2);
+	ck_assert_int_eq(wait_log(d, "; exiting", 2), 0);
+	reap(newpid);
+	newer = pidfile_pid();
+	ck_assert_int_gt(newer, 0);
+	ck_assert_int_ne(newer, newpid);
+	ck_assert_int_eq(kill((pid_t)newer, 0), 0);
+	ck_assert_uint_eq(rt_port(ca, "again"), port);
+	ctl(&r, "stats");
+	ck_assert_int_eq(r.status, 0);
+	/* Counters came along: 1 + stream + 2 datagrams. */
+	snprintf(want, sizeof(want), "route a: stats rx_datagrams=%d ",
+	    sent + 3);
+	ck_assert_msg(strstr(r.out, want) != NULL, "want %s in %s", want,
+	    r.out);
+
+	kill((pid_t)newer, SIGTERM);
+	reap(newer);
+	ck_assert_int_eq(access(pidf, F_OK), -1);
+	ck_assert_int_eq(access(sock, F_OK), -1);
+	close(ca);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* Each failure leaves the old daemon serving, and says why. */
+START_TEST(upgrade_rollback)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 want[512], script[300];
+	unsigned int	 port;
+	long		 newpid;
+	int		 ca;
+
+	writeconf(pa, m->port, NULL);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	port = rt_port(ca, "hello");
+
+	/* A binary that fails to start. */
+	snprintf(script, sizeof(script), "%s/broken", dir);
+	h_write_file(script, "#!/bin/sh\necho broken binary >&2\nexit 3\n");
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	install_bin(script);
+	ctl(&r, "upgrade");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "udproxy: error: the new process exited with "
+	    "status 3 before it was ready\n");
+	ck_assert_uint_eq(rt_port(ca, "after-broken"), port);
+	ck_assert_int_eq(pidfile_pid(), d->pid);
+
+	/* No binary at all. */
+	ck_assert_int_eq(unlink(bin), 0);
+	ctl(&r, "upgrade");
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "udproxy: error: new process: cannot run "
+	    "%s: No such file or directory\n", bin);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_uint_eq(rt_port(ca, "after-missing"), port);
+
+	/* A good binary, a configuration it refuses. */
+	install_bin(next_bin());
+	writeconf(pa, m->port, "bogus = 1;\n");
+	ctl(&r, "upgrade");
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "udproxy: error: new process: %s:4: "
+	    "unknown setting 'bogus'\n", conf);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_uint_eq(rt_port(ca, "after-badconf"), port);
+	ck_assert_int_eq(pidfile_pid(), d->pid);
+	ctl(&r, "status");
+	snprintf(want, sizeof(want), "pid %ld\nversion %s\n", (long)d->pid,
+	    PACKAGE_VERSION);
+	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
+	ck_assert_int_eq(daemon_log_count(d, "upgrade failed: "), 3);
+
+	/* Fixed: the upgrade goes through and the session is still there. */
+	writeconf(pa, m->port, NULL);
+	ctl(&r, "upgrade");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_int_eq(sscanf(r.out, "upgraded to pid %ld", &newpid), 1);
+	ck_assert_int_eq(daemon_wait_exit(d, 5000), 0);
+	ck_assert_uint_eq(rt_port(ca, "after-fix"), port);
+	kill((pid_t)newpid, SIGTERM);
+	reap(newpid);
+	close(ca);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("upgrade");
+	TCase	*tc = tcase_create("upgrade");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(tc, 90);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, upgrade_keeps_sessions);
+	tcase_add_test(tc, upgrade_rollback);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
