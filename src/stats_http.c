@@ -26,6 +26,7 @@
 #include "acl.h"
 #include "clock.h"
 #include "conf.h"
+#include "limit.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
@@ -418,6 +419,55 @@ stats_http_sessions(struct stats_http *sh, struct evhttp_request *req,
 	evhttp_clear_headers(&args);
 }
 
+/*
+ * The sources under a dynamic block, per route: a scan of each route's
+ * per-source table (fixed size), at most STATS_HTTP_SESSIONS_MAX entries.
+ */
+static void
+stats_http_blocks(struct stats_http *sh, struct evhttp_request *req)
+{
+	struct evbuffer		*b;
+	struct route		*r;
+	struct limit_table	*t;
+	const struct limit_entry *e;
+	char			 src[INET6_ADDRSTRLEN + 8];
+	uint64_t		 now = clock_ms(), n = 0;
+	size_t			 i;
+	uint32_t		 j;
+	int			 more = 0;
+
+	b = evbuffer_new();
+	evbuffer_add(b, "{\"blocks\":[", 11);
+	for (i = 0; i < sh->up->nroutes && !more; i++) {
+		r = sh->up->routes[i];
+		if ((t = r->guard.limits) == NULL)
+			continue;
+		for (j = 0; j < t->size; j++) {
+			e = &t->entry[j];
+			if (e->blocked_until <= now)
+				continue;
+			if (n == STATS_HTTP_SESSIONS_MAX) {
+				more = 1;
+				break;
+			}
+			evbuffer_add(b, n == 0 ? "{\"route\":" :
+			    ",{\"route\":", n == 0 ? 9 : 10);
+			metrics_json_string(b, r->conf->name,
+			    strlen(r->conf->name));
+			limit_key_format(t, &e->key, src, sizeof(src));
+			evbuffer_add(b, ",\"source\":", 10);
+			metrics_json_string(b, src, strlen(src));
+			evbuffer_add_printf(b, ",\"remaining_ms\":%" PRIu64 "}",
+			    e->blocked_until - now);
+			n++;
+		}
+	}
+	evbuffer_add_printf(b, "],\"truncated\":%s}\n", more ? "true" :
+	    "false");
+	stats_http_reply(req, HTTP_OK, "OK", "application/json", b);
+	evbuffer_free(b);
+}
+
 static void
 stats_http_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -456,7 +506,9 @@ stats_http_request_cb(struct evhttp_request *req, void *arg)
 		evbuffer_free(b);
 	} else if (strcmp(path, "/sessions") == 0)
 		stats_http_sessions(sh, req, evhttp_uri_get_query(uri));
+	else if (strcmp(path, "/blocks") == 0)
+		stats_http_blocks(sh, req);
 	else
 		stats_http_error(req, HTTP_NOTFOUND, "Not Found",
-		    "not found: try /metrics, /stats or /sessions");
+		    "not found: try /metrics, /stats, /sessions or /blocks");
 }

@@ -387,6 +387,41 @@ START_TEST(sessions_page)
 END_TEST
 
 /* Peers outside allow get no answer; the list follows reloads. */
+/* /blocks lists the sources under a dynamic block, with the time left. */
+START_TEST(blocks_page)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET), hp = tcp_port();
+	struct daemon	*d;
+	char		*b;
+	int		 fd, i;
+
+	d = start("stats = { listen = \"127.0.0.1:%u\"; };\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; per_client = { rate = 10; }; "
+	    "block = { threshold = 2; seconds = 60; }; } );\n", hp, pa,
+	    m->port);
+	ck_assert_int_eq(http_get(hp, "/blocks", NULL, &b), 200);
+	ck_assert_str_eq(b, "{\"blocks\":[],\"truncated\":false}\n");
+	free(b);
+	fd = client_open_from("127.0.0.9", "127.0.0.1", pa);
+	ck_assert_int_ne(fd, -1);
+	for (i = 0; i < 40; i++)
+		send(fd, "f", 1, 0);
+	ck_assert_int_eq(daemon_wait_log(d, "blocking 127.0.0.9/32", 1,
+	    3000), 0);
+	ck_assert_int_eq(http_get(hp, "/blocks", NULL, &b), 200);
+	ck_assert_msg(strncmp(b, "{\"blocks\":[{\"route\":\"a\","
+	    "\"source\":\"127.0.0.9/32\",\"remaining_ms\":", 63) == 0 &&
+	    strstr(b, "}],\"truncated\":false}\n") != NULL, "%s", b);
+	free(b);
+	close(fd);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
 START_TEST(allow_list)
 {
 	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
@@ -610,6 +645,7 @@ stats_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, metrics_match_traffic);
 	tcase_add_test(tc, sessions_page);
+	tcase_add_test(tc, blocks_page);
 	tcase_add_test(tc, allow_list);
 	tcase_add_test(tc, reload_moves_endpoint);
 	tcase_add_test(tc, abuse_does_not_stall_forwarding);
