@@ -831,6 +831,10 @@ upgrade_child_adopt(struct upgrade_child *uc, struct udproxy *up, char *msg,
 				if (uc->routes[j].lr.index == sr->route)
 					r = map[j];
 		}
+		/* Lengths bound the copies made from these addresses later. */
+		if (sr->st.clientlen > sizeof(sr->st.client) ||
+		    sr->st.originlen > sizeof(sr->st.origin))
+			r = NULL;
 		if (r == NULL || session_adopt(r, uc->sfds[i], &sr->st) ==
 		    NULL) {
 			if (r == NULL)
