@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <errno.h>
@@ -100,6 +101,37 @@ pidfile_pid(void)
 	}
 	return pid;
 }
+
+/* A datagram socket standing in for systemd's NOTIFY_SOCKET. */
+static int
+notify_open(void)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/notify", dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	return fd;
+}
+
+#ifdef HAVE_LIBSYSTEMD
+static void
+notify_next(int fd, char *buf, size_t len)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	ssize_t		n;
+
+	ck_assert_int_eq(poll(&pfd, 1, 5000 * h_slow()), 1);
+	n = recv(fd, buf, len - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+}
+#endif
 
 static struct daemon *
 start(void)
@@ -233,16 +265,19 @@ START_TEST(upgrade_keeps_sessions)
 	uint16_t	 pa = h_free_port(AF_INET);
 	struct daemon	*d;
 	struct h_run	 r;
-	char		 want[256], rep[128];
+	char		 want[256], rep[256];
 	unsigned int	 port;
 	int		 ca, cp[2], op[2], sent, recvd, other, status;
 	long long	 gap;
 	long		 newpid, newer;
 	pid_t		 sp;
 	ssize_t		 n;
+	int		 nfd;
 
 	writeconf(pa, m->port, NULL);
+	nfd = notify_open();
 	d = start();
+	unsetenv("NOTIFY_SOCKET");
 	ck_assert_int_eq(pidfile_pid(), d->pid);
 	ca = client_open(AF_INET, pa);
 	port = rt_port(ca, "hello");
@@ -287,6 +322,18 @@ START_TEST(upgrade_keeps_sessions)
 	ck_assert_uint_eq(rt_port(ca, "after"), port);
 	ck_assert_int_eq(daemon_log_count(d, "taking over: 1 routes, "
 	    "sessions 1 kept, 0 closed"), 1);
+#ifdef HAVE_LIBSYSTEMD
+	/* systemd learns the new main pid from the old process. */
+	notify_next(nfd, rep, sizeof(rep));
+	snprintf(want, sizeof(want), "READY=1\nMAINPID=%ld\nSTATUS=serving 1 "
+	    "routes", (long)d->pid);
+	ck_assert_str_eq(rep, want);
+	notify_next(nfd, rep, sizeof(rep));
+	snprintf(want, sizeof(want), "READY=1\nMAINPID=%ld\nSTATUS=upgraded: "
+	    "pid %ld serves now", newpid, newpid);
+	ck_assert_str_eq(rep, want);
+#endif
+	close(nfd);
 
 	/* Again, by SIGUSR2, to the same binary. */
 	kill((pid_t)newpid, SIGUSR2);
