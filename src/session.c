@@ -286,7 +286,8 @@ session_log_end(struct session *s, enum session_end why, uint64_t now)
 	e.time_ms = (uint64_t)ts.tv_sec * 1000 +
 	    (uint64_t)ts.tv_nsec / 1000000;
 	e.route = r->conf->name;
-	e.client = addr_format(&s->client.sa, client, sizeof(client));
+	/* With an accepted PROXY header, the client it named. */
+	e.client = addr_format(&s->origin.sa, client, sizeof(client));
 	e.local = session_local_format(s, local, sizeof(local));
 	e.upstream = r->conf->upstream_str;
 	e.end = session_end_name(why);

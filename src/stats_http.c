@@ -387,7 +387,7 @@ stats_http_sessions(struct stats_http *sh, struct evhttp_request *req,
 			    n == 0 ? 9 : 10);
 			metrics_json_string(b, r->conf->name,
 			    strlen(r->conf->name));
-			addr_format(&s->client.sa, addr, sizeof(addr));
+			addr_format(&s->origin.sa, addr, sizeof(addr));
 			evbuffer_add(b, ",\"client\":", 10);
 			metrics_json_string(b, addr, strlen(addr));
 			session_local_format(s, addr, sizeof(addr));

@@ -420,6 +420,46 @@ START_TEST(accept_v6_client)
 }
 END_TEST
 
+/* The access log names the client a header named, not its sender. */
+START_TEST(accept_access_log)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PROXY, "up");
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 log[256], *text = NULL;
+	uint8_t		 buf[512];
+	size_t		 n;
+	FILE		*f;
+	int		 c, i;
+
+	snprintf(log, sizeof(log), "%s/access.log", h_tmpdir());
+	d = start("access_log = \"%s\";\nroutes = ( { name = \"r\"; "
+	    "listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; "
+	    "idle_timeout = 0.2; proxy_protocol_from = [ \"127.0.0.1\" ]; "
+	    "} );\n", log, lp, m->port);
+	c = client_open_from("127.0.0.1", "127.0.0.1", lp);
+	n = wrap(buf, "192.0.2.7", 4242, "a");
+	send_expect(c, buf, n, "up - a");
+	for (i = 0; i < 100 * h_slow(); i++) {
+		h_sleep_ms(50);
+		free(text);
+		text = calloc(1, 4096);
+		if ((f = fopen(log, "r")) != NULL) {
+			text[fread(text, 1, 4095, f)] = '\0';
+			fclose(f);
+		}
+		if (strstr(text, "end=idle") != NULL)
+			break;
+	}
+	ck_assert_ptr_nonnull(strstr(text, " client=192.0.2.7:4242 "));
+	ck_assert_ptr_nonnull(strstr(text, "end=idle"));
+	free(text);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 /* A reload that turns the header on makes new sessions that carry it. */
 START_TEST(reload_turns_on)
 {
@@ -468,6 +508,7 @@ main(void)
 	tcase_add_test(tc, chain_of_two);
 	tcase_add_test(tc, accept_v6_client);
 	tcase_add_test(tc, reload_turns_on);
+	tcase_add_test(tc, accept_access_log);
 	suite_add_tcase(s, tc);
 	failed = h_run_suite(s);
 	return failed;
