@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <endian.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ struct acl {
 	struct acl_node	*node;
 	size_t		 nnodes;
 	int		 has_allow;
-	struct acl_rule	*rule;		/* sorted, unique: for acl_equal */
+	struct acl_rule	*rule;		/* sorted, unique (acl_equal) */
 	size_t		 nrules;
 };
 
@@ -228,6 +229,7 @@ acl_match(const struct acl *acl, const struct addr_key *k)
 	const struct acl_node	*node = acl->node;
 	enum acl_verdict	 v = acl->has_allow ? ACL_DENY : ACL_ALLOW;
 	unsigned int		 i, max;
+	uint64_t		 w[2];
 	uint32_t		 n;
 
 	if (k->family == AF_INET) {
@@ -238,10 +240,15 @@ acl_match(const struct acl *acl, const struct addr_key *k)
 		max = 128;
 	} else
 		return ACL_DENY;
+	/* The address as two host-order words: one shift per bit. */
+	memcpy(w, k->addr, sizeof(w));
+	w[0] = be64toh(w[0]);
+	w[1] = be64toh(w[1]);
 	for (i = 0;; i++) {
 		if (node[n].flags != 0)
 			v = node[n].flags & ACL_F_DENY ? ACL_DENY : ACL_ALLOW;
-		if (i == max || (n = node[n].child[acl_bit(k->addr, i)]) == 0)
+		if (i == max || (n = node[n].child[(w[i >> 6] >>
+		    (63 - (i & 63))) & 1]) == 0)
 			break;
 	}
 	return v;

@@ -34,8 +34,8 @@ struct guard_pace {
 	struct session		*s;
 	struct limit_bucket	 up, down;
 	struct event		 ev;		/* refill timer */
-	int			 paused;	/* upstream read event removed */
-	unsigned char		*q;		/* GUARD_QUEUE_BYTES ring */
+	int			 paused;	/* upstream read event off */
+	unsigned char		*q;	/* ring of GUARD_QUEUE_BYTES */
 	size_t			 qhead, qused, qcount;
 };
 
@@ -391,10 +391,10 @@ guard_pace_cb(evutil_socket_t fd, short what, void *arg)
 int
 guard_reply(struct session *s, size_t len)
 {
-	unsigned int		milli = s->route->conf->guard.reply_ratio_milli;
+	unsigned int		milli;
 	unsigned __int128	allowed;
 
-	if (milli == 0)
+	if ((milli = s->route->conf->guard.reply_ratio_milli) == 0)
 		return 1;
 	allowed = (unsigned __int128)s->req_bytes * milli / 1000;
 	if ((unsigned __int128)s->reply_bytes + len > allowed) {

@@ -38,7 +38,7 @@ limit_bucket_refill(struct limit_bucket *b, uint64_t rate, uint64_t burst,
 	elapsed = now - b->last_ms;
 	b->last_ms = now;
 	if (b->units >= cap) {
-		b->units = cap;		/* a reload may lower the burst */
+		b->units = cap;	/* a reload may lower the burst */
 		return;
 	}
 	need = (uint64_t)(cap - b->units);
@@ -151,15 +151,39 @@ void
 limit_key_make(const struct limit_table *t, struct limit_key *k,
     const struct addr_key *a)
 {
+	uint32_t	a4;
+
 	memset(k, 0, sizeof(*k));
 	k->family = a->family;
 	if (a->family == AF_INET) {
-		memcpy(k->addr, a->addr, 4);
-		limit_mask(k->addr, t->prefix4, 32);
+		memcpy(&a4, a->addr, sizeof(a4));
+		a4 = ntohl(a4);
+		a4 = t->prefix4 == 0 ? 0 : a4 & ~UINT32_C(0) <<
+		    (32 - t->prefix4);
+		a4 = htonl(a4);
+		memcpy(k->addr, &a4, sizeof(a4));
 	} else {
 		memcpy(k->addr, a->addr, 16);
 		limit_mask(k->addr, t->prefix6, 128);
 	}
+}
+
+/*
+ * An IPv4 source hashes as 8 bytes (one SipHash round), others as the
+ * whole key; lookups compare the whole key either way.
+ */
+static uint64_t
+limit_hash(const struct limit_table *t, const struct limit_key *k)
+{
+	uint64_t	packed;
+	uint32_t	a4;
+
+	if (k->family == AF_INET) {
+		memcpy(&a4, k->addr, sizeof(a4));
+		packed = (uint64_t)AF_INET << 32 | a4;
+		return sessmap_siphash(t->seed, &packed, sizeof(packed));
+	}
+	return sessmap_siphash(t->seed, k, sizeof(*k));
 }
 
 static void
@@ -198,7 +222,7 @@ limit_hash_unlink(struct limit_table *t, uint32_t i)
 	uint32_t	*pp;
 	uint64_t	 h;
 
-	h = sessmap_siphash(t->seed, &t->entry[i].key, sizeof(struct limit_key));
+	h = limit_hash(t, &t->entry[i].key);
 	for (pp = &t->bucket[h & t->mask]; *pp != LIMIT_NONE;
 	    pp = &t->entry[*pp].hnext) {
 		if (*pp == i) {
@@ -227,7 +251,7 @@ limit_lookup(const struct limit_table *t, const struct addr_key *a)
 	struct limit_key	k;
 
 	limit_key_make(t, &k, a);
-	return limit_search(t, &k, sessmap_siphash(t->seed, &k, sizeof(k)));
+	return limit_search(t, &k, limit_hash(t, &k));
 }
 
 uint32_t
@@ -239,7 +263,7 @@ limit_find(struct limit_table *t, const struct addr_key *a, uint64_t now)
 	uint32_t		 i;
 
 	limit_key_make(t, &k, a);
-	h = sessmap_siphash(t->seed, &k, sizeof(k));
+	h = limit_hash(t, &k);
 	if ((i = limit_search(t, &k, h)) != LIMIT_NONE) {
 		e = &t->entry[i];
 		e->seen_ms = now;

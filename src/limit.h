@@ -27,11 +27,12 @@
 #define LIMIT_SCALE	1000
 
 struct limit_bucket {
-	int64_t		 units;		/* tokens x LIMIT_SCALE; < 0: in debt */
+	int64_t		 units;	/* tokens x LIMIT_SCALE; < 0: in debt */
 	uint64_t	 last_ms;
 };
 
-void	limit_bucket_init(struct limit_bucket *, uint64_t burst, uint64_t now);
+void	limit_bucket_init(struct limit_bucket *, uint64_t burst,
+	    uint64_t now);
 void	limit_bucket_refill(struct limit_bucket *, uint64_t rate,
 	    uint64_t burst, uint64_t now);
 /* Takes cost tokens if all are there: 1, else 0 and nothing taken. */
@@ -72,11 +73,11 @@ struct limit_entry {
 	struct limit_key	 key;
 	uint32_t		 hnext;		/* hash chain */
 	uint32_t		 prev, next;	/* LRU list, or free list */
-	uint32_t		 sessions;	/* live sessions: pinned if > 0 */
+	uint32_t		 sessions;	/* live; pinned if > 0 */
 	uint64_t		 seen_ms;
 	struct limit_bucket	 dgrams;
 	struct limit_bucket	 bytes;
-	uint64_t		 window_ms;	/* start of the 1 s block window */
+	uint64_t		 window_ms;	/* 1 s block window start */
 	uint64_t		 window_count;
 	uint64_t		 blocked_until;	/* 0: not blocked */
 };
