@@ -91,6 +91,15 @@ static socklen_t target_len;
 static size_t payload_size = 100;
 static char *sendbuf;
 
+/*
+ * DNS mode (-Q NAME): each request is a DNS query for NAME (type A, RD),
+ * whose ID is the client's epoch (high byte) and sequence (low byte);
+ * the send time is kept per client and slot, since a reply carries no
+ * timestamp. A reply must be a response (QR) with the ID of a query.
+ */
+static int dns_mode;
+static uint64_t *dns_ts;	/* nclients x 256 send times */
+
 /* Counters over the whole run (warmup and drain included). */
 static uint64_t sent_total, recv_total, late, bad, lost, send_err, refused;
 
@@ -120,6 +129,9 @@ usage(void)
 	    "then hold\n"
 	    "  -H SECONDS  sessions mode: hold at most this long (default 60)\n"
 	    "  -l LABEL    label copied into the output line\n"
+	    "  -Q NAME     DNS mode: each request is a query for NAME "
+	    "(type A);\n"
+	    "              a reply must be a response with a query's ID\n"
 	    "  -P COUNT    print COUNT free UDP ports on 127.0.0.1 and exit\n",
 	    MAX_CLIENTS, MAX_WINDOW, HDR_SIZE);
 	exit(2);
@@ -300,12 +312,22 @@ send_one(unsigned idx, int64_t now)
 	struct client *c = &clients[idx];
 	struct hdr h;
 
-	h.magic = MAGIC;
-	h.client = idx;
-	h.epoch = c->epoch;
-	h.seq = c->seq++;
-	h.ts_ns = (uint64_t)now;
-	memcpy(sendbuf, &h, sizeof(h));
+	if (dns_mode) {
+		uint16_t id = (uint16_t)(((c->epoch & 0xff) << 8) |
+		    (c->seq & 0xff));
+
+		dns_ts[(size_t)idx * 256 + (c->seq & 0xff)] = (uint64_t)now;
+		c->seq++;
+		sendbuf[0] = (char)(id >> 8);
+		sendbuf[1] = (char)(id & 0xff);
+	} else {
+		h.magic = MAGIC;
+		h.client = idx;
+		h.epoch = c->epoch;
+		h.seq = c->seq++;
+		h.ts_ns = (uint64_t)now;
+		memcpy(sendbuf, &h, sizeof(h));
+	}
 	if (send(c->fd, sendbuf, payload_size, MSG_DONTWAIT) == -1) {
 		if (errno == ECONNREFUSED)
 			refused++;
@@ -340,6 +362,26 @@ recv_some(unsigned idx, uint64_t *ts)
 				continue;
 			}
 			break;
+		}
+		if (dns_mode) {
+			unsigned char *u = (unsigned char *)buf;
+			unsigned id;
+
+			/* A response (QR) to a query of ours. */
+			if (r < 12 || !(u[2] & 0x80)) {
+				bad++;
+				continue;
+			}
+			id = ((unsigned)u[0] << 8) | u[1];
+			if ((id >> 8) != (c->epoch & 0xff)) {
+				late++;
+				continue;
+			}
+			recv_total++;
+			if (c->outstanding > 0)
+				c->outstanding--;
+			ts[good++] = dns_ts[(size_t)idx * 256 + (id & 0xff)];
+			continue;
 		}
 		if ((size_t)r != payload_size) {
 			bad++;
@@ -608,7 +650,7 @@ main(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct epoll_event ev;
-	const char *label = "";
+	const char *label = "", *qname = NULL;
 	double warmup = 0.5, duration = -1, hold = 60;
 	uint64_t max_count = 0;
 	int64_t timeout_ns = 200000000LL;
@@ -616,8 +658,12 @@ main(int argc, char **argv)
 	int window = -1, c, ep, rc;
 
 	nclients = 16;
-	while ((c = getopt(argc, argv, "n:w:s:d:W:m:T:B:S:H:l:P:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:w:s:d:W:m:T:B:S:H:l:P:Q:h")) != -1) {
 		switch (c) {
+		case 'Q':
+			dns_mode = 1;
+			qname = optarg;
+			break;
 		case 'n':
 			nclients = (unsigned)num_arg(optarg, 1, MAX_CLIENTS);
 			break;
@@ -695,6 +741,44 @@ main(int argc, char **argv)
 	}
 	for (i = HDR_SIZE; i < payload_size; i++)
 		sendbuf[i] = (char)('a' + i % 26);
+	if (dns_mode) {
+		unsigned char q[300], *p = q + 12;
+		const char *l = qname, *dot;
+		size_t n;
+
+		memset(q, 0, 12);
+		q[2] = 0x01;		/* RD */
+		q[5] = 1;		/* QDCOUNT */
+		while (*l != '\0') {
+			dot = strchr(l, '.');
+			n = dot != NULL ? (size_t)(dot - l) : strlen(l);
+			if (n == 0 || n > 63 || (size_t)(p - q) + n + 6 >
+			    sizeof(q)) {
+				fprintf(stderr, "udpload: bad name '%s'\n",
+				    qname);
+				return 2;
+			}
+			*p++ = (unsigned char)n;
+			memcpy(p, l, n);
+			p += n;
+			l += n;
+			if (*l == '.')
+				l++;
+		}
+		*p++ = 0;
+		*p++ = 0; *p++ = 1;	/* type A */
+		*p++ = 0; *p++ = 1;	/* class IN */
+		payload_size = (size_t)(p - q);
+		free(sendbuf);
+		if ((sendbuf = malloc(payload_size)) == NULL ||
+		    window > 256 || (dns_ts = calloc((size_t)nclients * 256,
+		    sizeof(*dns_ts))) == NULL) {
+			fprintf(stderr, "udpload: DNS mode: window at most "
+			    "256, or out of memory\n");
+			return 1;
+		}
+		memcpy(sendbuf, q, payload_size);
+	}
 	open_clients(spread);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep == -1) {
