@@ -30,6 +30,7 @@
 #include "reloader.h"
 #include "route.h"
 #include "session.h"
+#include "txbatch.h"
 #include "udproxy.h"
 #include "upgrade.h"
 #include "worker.h"
@@ -221,6 +222,9 @@ upgrade_freeze(struct udproxy *up, int freeze)
 	struct session	*s;
 	size_t		 i;
 
+	/* Replies gathered in this loop pass leave before the hand-over. */
+	for (i = 0; freeze && i < up->nworkers; i++)
+		txbatch_flush(up->workers[i]->tx);
 	for (i = 0; i < up->nroutes; i++) {
 		struct route	*r = up->routes[i];
 
@@ -263,11 +267,15 @@ upgrade_end(struct upgrade *u, int ok, const char *msg)
 {
 	struct udproxy		*up = u->up;
 	struct reload_waiter	*w;
+	size_t			 i;
 	int			 any = !TAILQ_EMPTY(&u->waiters);
 
 	up->upgrade = NULL;
 	if (ok) {
 		up->upgraded = 1;
+		/* The sessions live on in the new process: no end to log. */
+		for (i = 0; i < up->nroutes; i++)
+			up->routes[i]->alog = NULL;
 		log_notice("%s; exiting", msg);
 		notify_ready(u->newpid, "upgraded: pid %ld serves now",
 		    (long)u->newpid);

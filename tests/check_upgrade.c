@@ -272,9 +272,12 @@ START_TEST(upgrade_keeps_sessions)
 	long		 newpid, newer;
 	pid_t		 sp;
 	ssize_t		 n;
-	int		 nfd;
+	int		 nfd, lines;
+	char		 alog[300];
+	FILE		*f;
 
-	writeconf(pa, m->port, NULL);
+	snprintf(alog, sizeof(alog), "access_log = \"%s/access.log\";\n", dir);
+	writeconf(pa, m->port, alog);
 	nfd = notify_open();
 	d = start();
 	unsetenv("NOTIFY_SOCKET");
@@ -354,6 +357,13 @@ START_TEST(upgrade_keeps_sessions)
 
 	kill((pid_t)newer, SIGTERM);
 	reap(newer);
+	/* One session, one end: the old processes logged none. */
+	snprintf(alog, sizeof(alog), "%s/access.log", dir);
+	ck_assert_ptr_nonnull(f = fopen(alog, "r"));
+	for (lines = 0; fgets(want, sizeof(want), f) != NULL; lines++)
+		ck_assert_msg(strstr(want, "shutdown") != NULL, "%s", want);
+	fclose(f);
+	ck_assert_int_eq(lines, 1);
 	ck_assert_int_eq(access(pidf, F_OK), -1);
 	ck_assert_int_eq(access(sock, F_OK), -1);
 	close(ca);
