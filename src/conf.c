@@ -650,20 +650,171 @@ conf_parse_pp_from(struct conf_ctx *ctx, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * One pool member: the string of `upstream`, or an element of
+ * `upstreams` (a string, or a group with address, weight, backup, down).
+ * A name is kept as a name: resolve_conf fills in every address it has.
+ */
+static int
+conf_parse_member(struct conf_ctx *ctx, const config_setting_t *e,
+    const struct route_conf *rc, const char *what, struct member_conf *m)
+{
+	const config_setting_t	*address = NULL;
+	config_setting_t	*s;
+	const char		*key;
+	char			 sub[CONF_NAME_MAX + 96], why[CONF_ERRLEN / 2];
+	char			 host[256];
+	int			 j, len;
+
+	m->weight = 1;
+	m->line = config_setting_source_line(e);
+	if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+		snprintf(sub, sizeof(sub), "route '%s': %s", rc->name, what);
+		if (conf_get_string(ctx, e, sub, &m->address) == -1)
+			return -1;
+		address = e;
+	} else if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
+		len = config_setting_length(e);
+		for (j = 0; j < len; j++) {
+			s = config_setting_get_elem(e, (unsigned int)j);
+			key = config_setting_name(s);
+			snprintf(sub, sizeof(sub), "route '%s': %s: %s",
+			    rc->name, what, key);
+			if (strcmp(key, "address") == 0) {
+				if (conf_get_string(ctx, s, sub,
+				    &m->address) == -1)
+					return -1;
+				address = s;
+			} else if (strcmp(key, "weight") == 0) {
+				if (conf_get_uint(ctx, s, sub, 1,
+				    POOL_WEIGHT_MAX, &m->weight) == -1)
+					return -1;
+			} else if (strcmp(key, "backup") == 0) {
+				if (conf_get_bool(ctx, s, sub,
+				    &m->backup) == -1)
+					return -1;
+			} else if (strcmp(key, "down") == 0) {
+				if (conf_get_bool(ctx, s, sub, &m->down) == -1)
+					return -1;
+			} else
+				return conf_fail(ctx, s, "route '%s': %s: "
+				    "unknown setting '%s'", rc->name, what,
+				    key);
+		}
+		if (address == NULL)
+			return conf_fail(ctx, e, "route '%s': %s: missing "
+			    "'address'", rc->name, what);
+	} else
+		return conf_fail(ctx, e, "route '%s': %s must be a string or "
+		    "a group { address = ...; }, not %s", rc->name, what,
+		    conf_type_name(config_setting_type(e)));
+	switch (addr_parse_name(m->address, host, sizeof(host), &m->port,
+	    why, sizeof(why))) {
+	case -1:
+		return conf_fail(ctx, address, "route '%s': %s: %s", rc->name,
+		    what, why);
+	case 1:
+		/* Resolved later, off the parse, by resolve_conf. */
+		m->host = xstrdup(host);
+		return 0;
+	}
+	m->addrs = xcalloc(1, sizeof(*m->addrs));
+	if (addr_parse(m->address, ADDR_NUMERIC, m->addrs, why,
+	    sizeof(why)) == -1)
+		return conf_fail(ctx, address, "route '%s': %s: %s", rc->name,
+		    what, why);
+	m->naddrs = 1;
+	if (addr_is_wildcard(m->addrs))
+		return conf_fail(ctx, address, "route '%s': %s must not be a "
+		    "wildcard address", rc->name, what);
+	return 0;
+}
+
+/* `upstream` (a pool of one) or `upstreams` (a list), exactly one. */
+static int
+conf_parse_pool(struct conf_ctx *ctx, const config_setting_t *g,
+    const config_setting_t *upstream, const config_setting_t *upstreams,
+    struct route_conf *rc)
+{
+	const config_setting_t	*e;
+	struct member_conf	*m;
+	char			 what[64];
+	size_t			 i, k, total = 0;
+	unsigned int		 n;
+
+	if (upstream != NULL && upstreams != NULL)
+		return conf_fail(ctx, upstreams, "route '%s': set one of "
+		    "'upstream' and 'upstreams', not both", rc->name);
+	if (upstream == NULL && upstreams == NULL)
+		return conf_fail(ctx, g, "route '%s': missing 'upstream'",
+		    rc->name);
+	if (upstream != NULL) {
+		if (config_setting_type(upstream) != CONFIG_TYPE_STRING)
+			return conf_fail(ctx, upstream, "route '%s': upstream "
+			    "must be a string, not %s", rc->name,
+			    conf_type_name(config_setting_type(upstream)));
+		rc->pool.members = xcalloc(1, sizeof(*rc->pool.members));
+		rc->pool.nmembers = 1;
+		return conf_parse_member(ctx, upstream, rc, "upstream",
+		    &rc->pool.members[0]);
+	}
+	if (config_setting_type(upstreams) != CONFIG_TYPE_LIST &&
+	    config_setting_type(upstreams) != CONFIG_TYPE_ARRAY)
+		return conf_fail(ctx, upstreams, "route '%s': upstreams must "
+		    "be a list ( ... ), not %s", rc->name,
+		    conf_type_name(config_setting_type(upstreams)));
+	n = (unsigned int)config_setting_length(upstreams);
+	if (n == 0)
+		return conf_fail(ctx, upstreams, "route '%s': upstreams: "
+		    "empty list", rc->name);
+	if (n > POOL_MEMBERS_MAX)
+		return conf_fail(ctx, upstreams, "route '%s': upstreams: "
+		    "more than %d members", rc->name, POOL_MEMBERS_MAX);
+	rc->pool.members = xcalloc(n, sizeof(*rc->pool.members));
+	for (i = 0; i < n; i++) {
+		rc->pool.nmembers = i + 1;
+		m = &rc->pool.members[i];
+		e = config_setting_get_elem(upstreams, (unsigned int)i);
+		snprintf(what, sizeof(what), "upstreams element %zu", i + 1);
+		if (conf_parse_member(ctx, e, rc, what, m) == -1)
+			return -1;
+		total += m->naddrs;
+		if (total > POOL_MEMBERS_MAX)
+			return conf_fail(ctx, e, "route '%s': upstreams: more "
+			    "than %d addresses", rc->name, POOL_MEMBERS_MAX);
+		/* The same member twice is a typo; names may overlap. */
+		for (k = 0; k < i; k++)
+			if (strcmp(rc->pool.members[k].address,
+			    m->address) == 0 || (m->naddrs == 1 &&
+			    rc->pool.members[k].naddrs == 1 &&
+			    addr_equal(&m->addrs[0],
+			    &rc->pool.members[k].addrs[0])))
+				return conf_fail(ctx, e, "route '%s': %s: %s "
+				    "repeats element %zu", rc->name, what,
+				    m->address, k + 1);
+	}
+	return 0;
+}
+
 static int
 conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
     unsigned int index, struct route_conf *rc)
 {
 	config_setting_t	*s, *listen = NULL, *upstream = NULL;
 	config_setting_t	*transparent = NULL;
+	config_setting_t	*upstreams = NULL;
 	const config_setting_t	*allow = ctx->allow, *deny = ctx->deny;
 	const char		*key;
-	char			 what[CONF_NAME_MAX + 64], host[256];
-	char			 why[CONF_ERRLEN / 2];
+	char			 what[CONF_NAME_MAX + 64], *balance = NULL;
 	char			 scope[CONF_NAME_MAX + 16];
+	unsigned int		 v;
 	int			 i, n, rv;
 
 	rc->idle_ms = CONF_IDLE_DEFAULT_MS;
+	rc->responses = -1;
+	rc->pool.balance = POOL_ROUND_ROBIN;
+	rc->pool.max_fails = POOL_FAILS_DEFAULT;
+	rc->pool.fail_timeout_ms = POOL_FAIL_TIMEOUT_MS;
 	rc->max_datagram = CONF_DGRAM_MAX;
 	rc->guard = ctx->guard;
 	rc->guard.acl = NULL;
@@ -704,10 +855,40 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 				return -1;
 			listen = s;
 		} else if (strcmp(key, "upstream") == 0) {
-			if (conf_get_string(ctx, s, what,
-			    &rc->upstream_str) == -1)
-				return -1;
 			upstream = s;
+		} else if (strcmp(key, "upstreams") == 0) {
+			upstreams = s;
+		} else if (strcmp(key, "balance") == 0) {
+			if (conf_get_string(ctx, s, what, &balance) == -1)
+				return -1;
+			if (pool_balance_parse(balance,
+			    &rc->pool.balance) == -1) {
+				conf_fail(ctx, s, "route '%s': balance '%s' is "
+				    "not one of round_robin, hash, "
+				    "least_sessions, random", rc->name,
+				    balance);
+				free(balance);
+				return -1;
+			}
+			free(balance);
+			balance = NULL;
+		} else if (strcmp(key, "responses") == 0) {
+			if (conf_get_uint(ctx, s, what, 0, CONF_COUNT_MAX,
+			    &v) == -1)
+				return -1;
+			rc->responses = (int)v;
+		} else if (strcmp(key, "requests") == 0) {
+			if (conf_get_uint(ctx, s, what, 1, CONF_COUNT_MAX,
+			    &rc->requests) == -1)
+				return -1;
+		} else if (strcmp(key, "max_fails") == 0) {
+			if (conf_get_uint(ctx, s, what, 0, CONF_FAILS_MAX,
+			    &rc->pool.max_fails) == -1)
+				return -1;
+		} else if (strcmp(key, "fail_timeout") == 0) {
+			if (conf_get_seconds(ctx, s, what,
+			    &rc->pool.fail_timeout_ms) == -1)
+				return -1;
 		} else if (strcmp(key, "idle_timeout") == 0) {
 			if (conf_get_seconds(ctx, s, what, &rc->idle_ms) == -1)
 				return -1;
@@ -755,9 +936,6 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 	if (listen == NULL)
 		return conf_fail(ctx, g, "route '%s': missing 'listen'",
 		    rc->name);
-	if (upstream == NULL)
-		return conf_fail(ctx, g, "route '%s': missing 'upstream'",
-		    rc->name);
 	if (conf_parse_addr(ctx, listen, rc, "listen", ADDR_NUMERIC,
 	    &rc->listen) == -1)
 		return -1;
@@ -767,29 +945,27 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 		return conf_fail(ctx, listen, "route '%s': listen: IPv4-mapped "
 		    "address '%s': write the IPv4 address, as in "
 		    "'127.0.0.1:53'", rc->name, rc->listen_str);
-	switch (addr_parse_name(rc->upstream_str, host, sizeof(host),
-	    &rc->upstream_port, why, sizeof(why))) {
-	case -1:
-		return conf_fail(ctx, upstream, "route '%s': upstream: %s",
-		    rc->name, why);
-	case 1:
-		/* Resolved later, off the parse, by resolve_conf. */
-		rc->upstream_host = xstrdup(host);
-		return 0;
-	}
-	if (conf_parse_addr(ctx, upstream, rc, "upstream", ADDR_NUMERIC,
-	    &rc->upstream) == -1)
+	if (conf_parse_pool(ctx, g, upstream, upstreams, rc) == -1)
 		return -1;
-	if (addr_is_wildcard(&rc->upstream))
-		return conf_fail(ctx, upstream, "route '%s': upstream must not "
-		    "be a wildcard address", rc->name);
 	/* The session socket binds the client's address to reach it. */
-	if (rc->transparent && rc->pp_from == NULL &&
-	    rc->upstream.ss.ss_family != rc->listen.ss.ss_family)
-		return conf_fail(ctx, transparent, "route '%s': transparent: "
-		    "upstream %s is not of the listener's address family, so "
-		    "it cannot be reached from a client's address", rc->name,
-		    rc->upstream_str);
+	if (rc->transparent && rc->pp_from == NULL) {
+		const struct member_conf	*mc;
+		size_t				 mi, ai;
+
+		for (mi = 0; mi < rc->pool.nmembers; mi++) {
+			mc = &rc->pool.members[mi];
+			for (ai = 0; ai < mc->naddrs; ai++)
+				if (mc->addrs[ai].ss.ss_family !=
+				    rc->listen.ss.ss_family)
+					return conf_fail(ctx, transparent,
+					    "route '%s': transparent: "
+					    "upstream %s is not of the "
+					    "listener's address family, so it "
+					    "cannot be reached from a "
+					    "client's address", rc->name,
+					    mc->address);
+		}
+	}
 	return 0;
 }
 
@@ -836,7 +1012,7 @@ conf_check_route(struct conf_ctx *ctx, struct conf *conf,
     config_setting_t *list, size_t i)
 {
 	struct route_conf	*a = &conf->routes[i], *b;
-	size_t			 j;
+	size_t			 j, m, k;
 
 	for (j = 0; j < i; j++) {
 		b = &conf->routes[j];
@@ -852,11 +1028,18 @@ conf_check_route(struct conf_ctx *ctx, struct conf *conf,
 	}
 	for (j = 0; j < conf->nroutes; j++) {
 		b = &conf->routes[j];
-		if (conf_is_loop(&a->upstream, &b->listen))
-			return conf_fail(ctx, config_setting_get_elem(list,
-			    (unsigned int)i), "route '%s': upstream %s is "
-			    "udproxy's own listener (route '%s'): a forwarding "
-			    "loop", a->name, a->upstream_str, b->name);
+		for (m = 0; m < a->pool.nmembers; m++)
+			for (k = 0; k < a->pool.members[m].naddrs; k++)
+				if (conf_is_loop(&a->pool.members[m].addrs[k],
+				    &b->listen))
+					return conf_fail(ctx,
+					    config_setting_get_elem(list,
+					    (unsigned int)i), "route '%s': "
+					    "upstream %s is udproxy's own "
+					    "listener (route '%s'): a "
+					    "forwarding loop", a->name,
+					    a->pool.members[m].address,
+					    b->name);
 	}
 	return 0;
 }
@@ -915,6 +1098,31 @@ conf_key_find(const struct addr_key *key, const size_t *sorted, size_t n,
 		else
 			hi = mid;
 	}
+	return 0;
+}
+
+/* Whether an address of rc's pool is a listener (or its wildcard). */
+static int
+conf_route_loops(const struct route_conf *rc, const struct addr_key *key,
+    const size_t *bykey, size_t n, const struct addr_key *wild, size_t nwild)
+{
+	const struct addr	*u;
+	struct addr_key		 k;
+	size_t			 m, a;
+
+	for (m = 0; m < rc->pool.nmembers; m++)
+		for (a = 0; a < rc->pool.members[m].naddrs; a++) {
+			u = &rc->pool.members[m].addrs[a];
+			addr_key_make(&k, (const struct sockaddr *)&u->ss);
+			if (conf_key_find(key, bykey, n, &k))
+				return 1;
+			if (!addr_is_loopback(u))
+				continue;
+			k.scope = 0;
+			memset(k.addr, 0, sizeof(k.addr));
+			if (conf_key_find(wild, NULL, nwild, &k))
+				return 1;
+		}
 	return 0;
 }
 
@@ -988,22 +1196,10 @@ conf_check_routes(struct conf_ctx *ctx, struct conf *conf,
 		if (nwild == 0 || memcmp(&wild[nwild - 1], &k, sizeof(k)) != 0)
 			wild[nwild++] = k;
 	}
-	for (i = 0; i < n && i < first; i++) {
-		addr_key_make(&k,
-		    (const struct sockaddr *)&conf->routes[i].upstream.ss);
-		if (conf_key_find(key, bykey, n, &k)) {
+	for (i = 0; i < n && i < first; i++)
+		if (conf_route_loops(&conf->routes[i], key, bykey, n, wild,
+		    nwild))
 			first = i;
-			break;
-		}
-		if (!addr_is_loopback(&conf->routes[i].upstream))
-			continue;
-		k.scope = 0;
-		memset(k.addr, 0, sizeof(k.addr));
-		if (conf_key_find(wild, NULL, nwild, &k)) {
-			first = i;
-			break;
-		}
-	}
 	if (first < n)
 		rc = conf_check_route(ctx, conf, list, first);
 	free(wild);
@@ -1281,9 +1477,7 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nroutes; i++) {
 		free(conf->routes[i].name);
 		free(conf->routes[i].listen_str);
-		free(conf->routes[i].upstream_str);
-		free(conf->routes[i].upstream_host);
-		free(conf->routes[i].upstream_addrs);
+		pool_conf_free(&conf->routes[i].pool);
 		free(conf->routes[i].file);
 		acl_free(conf->routes[i].pp_from);
 		acl_free(conf->routes[i].guard.acl);
@@ -1303,13 +1497,25 @@ conf_free(struct conf *conf)
 	free(conf);
 }
 
+/* Whether both routes' pools stand for the same addresses. */
 int
 conf_route_same_upstream(const struct route_conf *a,
     const struct route_conf *b)
 {
+	return pool_conf_same_addrs(&a->pool, &b->pool) &&
+	    conf_route_same_sessions(a, b);
+}
+
+/*
+ * Whether live sessions can carry on under b: they keep what they send
+ * and bind (PROXY protocol, transparent source); if not, they all close.
+ */
+int
+conf_route_same_sessions(const struct route_conf *a,
+    const struct route_conf *b)
+{
 	/* Sessions carry what they send and bind: new ones must be made. */
-	return addr_equal(&a->upstream, &b->upstream) &&
-	    a->pp_send == b->pp_send && a->pp_tlvs == b->pp_tlvs &&
+	return a->pp_send == b->pp_send && a->pp_tlvs == b->pp_tlvs &&
 	    a->transparent == b->transparent &&
 	    (!(a->pp_tlvs & CONF_PP_TLV_AUTHORITY) ||
 	    strcmp(a->name, b->name) == 0) &&
@@ -1333,6 +1539,45 @@ conf_same_resolver(const struct conf *a, const struct conf *b)
 }
 
 /*
+ * Whether address a is a listener's (key, sorted by bykey), or a loopback
+ * address on the family and port of a wildcard listener; *found is that
+ * route.
+ */
+static int
+conf_loop_find(const struct addr_key *key, const size_t *bykey, size_t n,
+    const struct addr *a, size_t *found)
+{
+	struct addr_key	k;
+	size_t		lo, hi, mid;
+	int		c, d;
+
+	addr_key_make(&k, (const struct sockaddr *)&a->ss);
+	for (c = 0; c < 2; c++) {
+		if (c == 1) {
+			if (!addr_is_loopback(a))
+				break;
+			k.scope = 0;
+			memset(k.addr, 0, sizeof(k.addr));
+		}
+		lo = 0;
+		hi = n;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			d = memcmp(&key[bykey[mid]], &k, sizeof(k));
+			if (d == 0) {
+				*found = bykey[mid];
+				return 1;
+			}
+			if (d < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return 0;
+}
+
+/*
  * The forwarding-loop check for the addresses names resolved to, once
  * they are known: an address equal to a listener, or a loopback address
  * on the family and port of a wildcard listener (whose key is that
@@ -1342,11 +1587,12 @@ conf_same_resolver(const struct conf *a, const struct conf *b)
 int
 conf_check_loops(const struct conf *conf, char *err, size_t errlen)
 {
-	const struct route_conf	*rc;
-	struct addr_key		*key, k;
-	size_t			*bykey, *found, n = conf->nroutes, i, j, lo, hi;
-	struct conf_sort	 cs;
-	int			 c, rv = 0;
+	const struct route_conf		*rc;
+	const struct member_conf	*mc;
+	struct addr_key			*key;
+	size_t				*bykey, found, n = conf->nroutes, i, j, m;
+	struct conf_sort		 cs;
+	int				 rv = 0;
 
 	key = xcalloc(n, sizeof(*key));
 	bykey = xcalloc(n, sizeof(*bykey));
@@ -1360,41 +1606,17 @@ conf_check_loops(const struct conf *conf, char *err, size_t errlen)
 	qsort_r(bykey, n, sizeof(*bykey), conf_qsort_key, &cs);
 	for (i = 0; i < n && rv == 0; i++) {
 		rc = &conf->routes[i];
-		for (j = 0; j < rc->upstream_naddrs && rv == 0; j++) {
-			addr_key_make(&k, (const struct sockaddr *)
-			    &rc->upstream_addrs[j].ss);
-			found = NULL;
-			for (c = 0; c < 2 && found == NULL; c++) {
-				if (c == 1) {
-					if (!addr_is_loopback(
-					    &rc->upstream_addrs[j]))
-						break;
-					k.scope = 0;
-					memset(k.addr, 0, sizeof(k.addr));
-				}
-				lo = 0;
-				hi = n;
-				while (lo < hi) {
-					size_t	mid = lo + (hi - lo) / 2;
-					int	d = memcmp(&key[bykey[mid]], &k,
-					    sizeof(k));
-
-					if (d == 0) {
-						found = &bykey[mid];
-						break;
-					}
-					if (d < 0)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-			}
-			if (found != NULL) {
+		for (m = 0; m < rc->pool.nmembers && rv == 0; m++) {
+			mc = &rc->pool.members[m];
+			for (j = 0; j < mc->naddrs && rv == 0; j++) {
+				if (!conf_loop_find(key, bykey, n,
+				    &mc->addrs[j], &found))
+					continue;
 				snprintf(err, errlen, "%s:%d: route '%s': "
 				    "upstream %s is udproxy's own listener "
 				    "(route '%s'): a forwarding loop", rc->file,
-				    rc->line, rc->name, rc->upstream_str,
-				    conf->routes[*found].name);
+				    rc->line, rc->name, mc->address,
+				    conf->routes[found].name);
 				rv = -1;
 			}
 		}
@@ -1473,4 +1695,12 @@ conf_route_same_guard(const struct route_conf *a, const struct route_conf *b)
 	    a->guard.reply_ratio_milli == b->guard.reply_ratio_milli &&
 	    a->guard.upload_rate == b->guard.upload_rate &&
 	    a->guard.download_rate == b->guard.download_rate;
+}
+
+/* Whether everything about the pools and their sessions is the same. */
+int
+conf_route_same_pool(const struct route_conf *a, const struct route_conf *b)
+{
+	return pool_conf_same(&a->pool, &b->pool) &&
+	    a->responses == b->responses && a->requests == b->requests;
 }

@@ -6,7 +6,8 @@
  * The configuration as data: parsed from a libconfig file into a fresh
  * struct conf, validated whole, then never changed. Pure: no sockets, no
  * events, no DNS: a hostname upstream is kept as a name, and
- * resolve_conf fills in its addresses before the configuration is used.
+ * resolve_conf fills in its addresses (every address of a name is a
+ * pool member) before the configuration is used.
  */
 #ifndef UDPROXY_CONF_H
 #define UDPROXY_CONF_H
@@ -18,6 +19,7 @@
 #include "addr.h"
 #include "limit.h"
 #include "log.h"
+#include "pool.h"
 
 struct acl;
 
@@ -34,6 +36,8 @@ struct acl;
 #define CONF_RESOLVERS_MAX	8
 #define CONF_RESOLVER_TIMEOUT_MS	5000
 #define CONF_RESOLVER_TIMEOUT_MAX_S	60
+#define CONF_COUNT_MAX		1000000	/* responses, requests */
+#define CONF_FAILS_MAX		1000
 
 /* proxy_protocol.send */
 enum conf_pp_send {
@@ -70,13 +74,10 @@ struct conf_guard {
 struct route_conf {
 	char		*name;
 	char		*listen_str;
-	char		*upstream_str;
 	struct addr	 listen;
-	struct addr	 upstream;		/* the first of upstream_addrs */
-	char		*upstream_host;		/* a name: resolved later */
-	uint16_t	 upstream_port;
-	struct addr	*upstream_addrs;	/* every address of the name */
-	size_t		 upstream_naddrs;
+	struct pool_conf pool;			/* upstream or upstreams */
+	int		 responses;		/* -1: any number */
+	unsigned int	 requests;		/* 0: any number */
 	uint64_t	 idle_ms;
 	unsigned int	 max_sessions;		/* 0: only the global cap */
 	unsigned int	 max_datagram;
@@ -127,6 +128,10 @@ int		 conf_route_same_upstream(const struct route_conf *,
 int		 conf_check_loops(const struct conf *, char *, size_t);
 int		 conf_same_resolver(const struct conf *, const struct conf *);
 int		 conf_route_same_guard(const struct route_conf *,
+		    const struct route_conf *);
+int		 conf_route_same_sessions(const struct route_conf *,
+		    const struct route_conf *);
+int		 conf_route_same_pool(const struct route_conf *,
 		    const struct route_conf *);
 
 #endif

@@ -373,7 +373,9 @@ guard_pace_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		guard_queue_pop(p, buf, len);
-		session_send(s, buf, len, now);
+		/* responses or requests may end the session (p with it). */
+		if (session_send(s, buf, len, now))
+			return;
 	}
 	if (p->paused) {
 		if (g->download_rate == 0 || guard_download_ok(s, now)) {

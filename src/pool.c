@@ -811,12 +811,17 @@ pool_conf_same_addrs(const struct pool_conf *a, const struct pool_conf *b)
 	return same;
 }
 
-/* Whether two pools are configured identically (members in order). */
+/*
+ * Whether two pools are configured identically: members in order, with
+ * the same weights and flags, standing for the same addresses however
+ * they are written.
+ */
 int
 pool_conf_same(const struct pool_conf *a, const struct pool_conf *b)
 {
 	const struct member_conf	*x, *y;
-	size_t				 i;
+	struct addr_key			 kx, ky;
+	size_t				 i, j;
 
 	if (a->nmembers != b->nmembers || a->balance != b->balance ||
 	    a->max_fails != b->max_fails ||
@@ -825,12 +830,17 @@ pool_conf_same(const struct pool_conf *a, const struct pool_conf *b)
 	for (i = 0; i < a->nmembers; i++) {
 		x = &a->members[i];
 		y = &b->members[i];
-		if (strcmp(x->address, y->address) != 0 ||
-		    x->weight != y->weight || x->backup != y->backup ||
-		    x->down != y->down || x->naddrs != y->naddrs ||
-		    memcmp(x->addrs, y->addrs, x->naddrs *
-		    sizeof(*x->addrs)) != 0)
+		if (x->weight != y->weight || x->backup != y->backup ||
+		    x->down != y->down || x->naddrs != y->naddrs)
 			return 0;
+		for (j = 0; j < x->naddrs; j++) {
+			addr_key_make(&kx,
+			    (const struct sockaddr *)&x->addrs[j].ss);
+			addr_key_make(&ky,
+			    (const struct sockaddr *)&y->addrs[j].ss);
+			if (!addr_key_equal(&kx, &ky))
+				return 0;
+		}
 	}
 	return 1;
 }
@@ -842,6 +852,7 @@ pool_conf_free(struct pool_conf *pc)
 
 	for (i = 0; i < pc->nmembers; i++) {
 		free(pc->members[i].address);
+		free(pc->members[i].host);
 		free(pc->members[i].addrs);
 	}
 	free(pc->members);

@@ -34,6 +34,8 @@ enum pool_balance {
 /* One member as configured: "host:port", maybe several addresses. */
 struct member_conf {
 	char		*address;	/* as written */
+	char		*host;		/* a name to resolve, or NULL */
+	uint16_t	 port;		/* with host */
 	struct addr	*addrs;		/* what it stands for */
 	size_t		 naddrs;
 	unsigned int	 weight;

@@ -23,7 +23,8 @@ reload_same_tunables(const struct route_conf *a, const struct route_conf *b)
 	return strcmp(a->name, b->name) == 0 && a->idle_ms == b->idle_ms &&
 	    a->max_sessions == b->max_sessions &&
 	    a->max_datagram == b->max_datagram && a->rcvbuf == b->rcvbuf &&
-	    conf_route_same_guard(a, b);
+	    conf_route_same_guard(a, b) &&
+	    conf_route_same_pool(a, b);
 }
 
 /* An old route's listen key and index, sorted for binary search. */
@@ -128,13 +129,22 @@ fail:
 static void
 reload_log_added(const struct route_conf *rc, const struct listener *l)
 {
-	char	name[ADDR_STRLEN], up[ADDR_STRLEN];
+	const struct member_conf	*m = &rc->pool.members[0];
+	char				 name[ADDR_STRLEN], up[ADDR_STRLEN];
+	size_t				 i, n = 0;
 
-	log_info("route %s: listening on %s, upstream %s", rc->name,
-	    addr_format((const struct sockaddr *)&l->addr.ss, name,
-	    sizeof(name)),
-	    addr_format((const struct sockaddr *)&rc->upstream.ss, up,
-	    sizeof(up)));
+	addr_format((const struct sockaddr *)&l->addr.ss, name, sizeof(name));
+	if (rc->pool.nmembers == 1 && m->naddrs == 1) {
+		log_info("route %s: listening on %s, upstream %s", rc->name,
+		    name, addr_format((const struct sockaddr *)&m->addrs[0].ss,
+		    up, sizeof(up)));
+		return;
+	}
+	for (i = 0; i < rc->pool.nmembers; i++)
+		n += rc->pool.members[i].naddrs;
+	log_info("route %s: listening on %s, upstreams: %zu members, %zu "
+	    "addresses, balance %s", rc->name, name, rc->pool.nmembers, n,
+	    pool_balance_name(rc->pool.balance));
 }
 
 /*
@@ -148,7 +158,7 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 {
 	struct route		**routes, *r;
 	const struct route_conf	 *rc;
-	size_t			  i, j;
+	size_t			  i, j, closed;
 
 	memset(sum, 0, sizeof(*sum));
 	routes = xcalloc(p->nnew, sizeof(*routes));
@@ -157,8 +167,8 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 			continue;
 		r = up->routes[j];
 		log_info("route %s: removed, %zu sessions closed",
-		    r->conf->name, r->map.count);
-		sum->sessions_closed += r->map.count;
+		    r->conf->name, r->nsessions);
+		sum->sessions_closed += r->nsessions;
 		sum->removed++;
 		route_close_sessions(r, SESSION_END_RELOAD);
 		route_free(r);
@@ -177,17 +187,24 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 		}
 		r = routes[i] = up->routes[p->old[i]];
 		up->routes[p->old[i]] = NULL;
-		if (p->action[i] == RELOAD_REPOINT) {
-			sum->sessions_closed += route_close_sessions(r, SESSION_END_RELOAD);
-			log_info("route %s: upstream now %s, sessions to the "
-			    "old upstream closed", rc->name, rc->upstream_str);
-		} else
-			sum->sessions_kept += r->map.count;
+		/*
+		 * Sessions pinned to an address that is still in the pool
+		 * stay; those to removed members close at once.
+		 */
+		closed = 0;
+		if (!conf_route_same_sessions(r->conf, rc))
+			closed = route_close_sessions(r,
+			    SESSION_END_RELOAD);
+		closed += route_set_conf(r, rc);
+		sum->sessions_closed += closed;
+		sum->sessions_kept += r->nsessions;
+		if (p->action[i] == RELOAD_REPOINT)
+			log_info("route %s: upstreams changed, %zu sessions to "
+			    "removed upstreams closed", rc->name, closed);
 		if (p->action[i] == RELOAD_KEEP)
 			sum->kept++;
 		else
 			sum->changed++;
-		route_set_conf(r, rc);
 	}
 	free(up->routes);
 	up->routes = routes;

@@ -20,8 +20,9 @@ struct udproxy;
 enum reload_action {
 	RELOAD_ADD,		/* new listen address: new route */
 	RELOAD_KEEP,		/* identical: nothing to do */
-	RELOAD_UPDATE,		/* same listen and upstream, new tunables */
-	RELOAD_REPOINT		/* same listen, new upstream: sessions close */
+	RELOAD_UPDATE,		/* same listen and upstreams, new tunables */
+	RELOAD_REPOINT		/* same listen, other upstream addresses:
+				   sessions to removed members close */
 };
 
 struct reload_plan {

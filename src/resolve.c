@@ -489,6 +489,7 @@ resolve_free(struct resolve *r)
 struct resolve_slot {
 	struct resolve_batch	*b;
 	size_t			 route;
+	size_t			 member;	/* of the route's pool */
 	struct resolve_req	*req;
 	int			 failed;
 	char			 why[128];
@@ -510,35 +511,45 @@ resolve_conf_names(const struct conf *conf)
 {
 	size_t	i, n = 0;
 
+	size_t	m;
+
 	for (i = 0; i < conf->nroutes; i++)
-		if (conf->routes[i].upstream_host != NULL)
-			n++;
+		for (m = 0; m < conf->routes[i].pool.nmembers; m++)
+			if (conf->routes[i].pool.members[m].host != NULL)
+				n++;
 	return n;
 }
 
+/* Every address of a name is a pool member. */
 static void
-resolve_set_route(struct route_conf *rc, const struct addr *a, size_t n)
+resolve_set_member(struct member_conf *m, const struct addr *a, size_t n)
 {
-	free(rc->upstream_addrs);
-	rc->upstream_addrs = xcalloc(n, sizeof(*a));
-	memcpy(rc->upstream_addrs, a, n * sizeof(*a));
-	rc->upstream_naddrs = n;
-	rc->upstream = a[0];
+	free(m->addrs);
+	m->addrs = xcalloc(n, sizeof(*a));
+	memcpy(m->addrs, a, n * sizeof(*a));
+	m->naddrs = n;
 }
 
-/* The running route of the same name and upstream, with its addresses. */
-static const struct route_conf *
-resolve_old_route(const struct conf *old, const struct route_conf *rc)
+/* The running route's member of the same name, with its addresses. */
+static const struct member_conf *
+resolve_old_member(const struct conf *old, const struct route_conf *rc,
+    const struct member_conf *m)
 {
-	size_t	i;
+	const struct member_conf	*om;
+	size_t				 i, j;
 
 	if (old == NULL)
 		return NULL;
-	for (i = 0; i < old->nroutes; i++)
-		if (strcmp(old->routes[i].name, rc->name) == 0 &&
-		    strcmp(old->routes[i].upstream_str, rc->upstream_str) ==
-		    0 && old->routes[i].upstream_naddrs > 0)
-			return &old->routes[i];
+	for (i = 0; i < old->nroutes; i++) {
+		if (strcmp(old->routes[i].name, rc->name) != 0)
+			continue;
+		for (j = 0; j < old->routes[i].pool.nmembers; j++) {
+			om = &old->routes[i].pool.members[j];
+			if (strcmp(om->address, m->address) == 0 &&
+			    om->naddrs > 0)
+				return om;
+		}
+	}
 	return NULL;
 }
 
@@ -570,8 +581,10 @@ resolve_batch_done(struct resolve_batch *b)
 			continue;
 		rc = &conf->routes[b->slots[i].route];
 		snprintf(err, sizeof(err), "%s:%d: route '%s': upstream: "
-		    "cannot resolve '%s': %s", rc->file, rc->line, rc->name,
-		    rc->upstream_host, b->slots[i].why);
+		    "cannot resolve '%s': %s", rc->file,
+		    rc->pool.members[b->slots[i].member].line, rc->name,
+		    rc->pool.members[b->slots[i].member].host,
+		    b->slots[i].why);
 		failed = 1;
 	}
 	if (!failed && conf_check_loops(conf, err, sizeof(err)) == -1)
@@ -590,7 +603,8 @@ resolve_slot_cb(const struct resolve_result *res, void *arg)
 	struct resolve_slot	*sl = arg;
 	struct resolve_batch	*b = sl->b;
 	struct route_conf	*rc = &b->conf->routes[sl->route];
-	const struct route_conf	*orc;
+	struct member_conf	*m = &rc->pool.members[sl->member];
+	const struct member_conf *om;
 	struct addr		 keep[RESOLVE_MAX_ADDRS];
 	size_t			 i, n = 0;
 
@@ -600,17 +614,15 @@ resolve_slot_cb(const struct resolve_result *res, void *arg)
 		if (!addr_is_wildcard(&res->addrs[i]))
 			keep[n++] = res->addrs[i];
 	if (n > 0) {
-		resolve_set_route(rc, keep, n);
+		resolve_set_member(m, keep, n);
 		log_info("route %s: %s resolved to %zu address%s", rc->name,
-		    rc->upstream_host, n, n == 1 ? "" : "es");
-	} else if ((orc = resolve_old_route(b->old, rc)) != NULL) {
-		resolve_set_route(rc, orc->upstream_addrs,
-		    orc->upstream_naddrs);
+		    m->host, n, n == 1 ? "" : "es");
+	} else if ((om = resolve_old_member(b->old, rc, m)) != NULL) {
+		resolve_set_member(m, om->addrs, om->naddrs);
 		log_warning("route %s: cannot resolve '%s': %s; keeping its "
-		    "%zu previous address%s", rc->name, rc->upstream_host,
+		    "%zu previous address%s", rc->name, m->host,
 		    res->error != 0 ? res->why : "only wildcard addresses",
-		    orc->upstream_naddrs, orc->upstream_naddrs == 1 ? "" :
-		    "es");
+		    om->naddrs, om->naddrs == 1 ? "" : "es");
 	} else {
 		sl->failed = 1;
 		snprintf(sl->why, sizeof(sl->why), "%s", res->error != 0 ?
@@ -627,7 +639,7 @@ resolve_conf(struct event_base *base, struct conf *conf,
 	struct resolve_batch	*b;
 	struct route_conf	*rc;
 	char			 err[CONF_ERRLEN];
-	size_t			 i, n = resolve_conf_names(conf);
+	size_t			 i, m, n = resolve_conf_names(conf);
 
 	if (n == 0) {
 		cb(conf, NULL, arg);
@@ -652,18 +664,23 @@ resolve_conf(struct event_base *base, struct conf *conf,
 	b->slots = xcalloc(n, sizeof(*b->slots));
 	for (i = 0; i < conf->nroutes; i++) {
 		rc = &conf->routes[i];
-		if (rc->upstream_host == NULL)
-			continue;
-		b->slots[b->nslots].b = b;
-		b->slots[b->nslots].route = i;
-		b->nslots++;
+		for (m = 0; m < rc->pool.nmembers; m++) {
+			if (rc->pool.members[m].host == NULL)
+				continue;
+			b->slots[b->nslots].b = b;
+			b->slots[b->nslots].route = i;
+			b->slots[b->nslots].member = m;
+			b->nslots++;
+		}
 	}
 	/* Counted first: a request that fails to start completes a slot. */
 	b->pending = b->nslots;
 	for (i = 0; i < b->nslots; i++) {
 		rc = &conf->routes[b->slots[i].route];
-		b->slots[i].req = resolve_name(b->r, rc->upstream_host,
-		    rc->upstream_port, resolve_slot_cb, &b->slots[i]);
+		b->slots[i].req = resolve_name(b->r,
+		    rc->pool.members[b->slots[i].member].host,
+		    rc->pool.members[b->slots[i].member].port,
+		    resolve_slot_cb, &b->slots[i]);
 		if (b->slots[i].req == NULL) {
 			b->slots[i].failed = 1;
 			snprintf(b->slots[i].why, sizeof(b->slots[i].why),

@@ -17,6 +17,7 @@
 #include "guard.h"
 #include "listener.h"
 #include "log.h"
+#include "pool.h"
 #include "proxyproto.h"
 #include "route.h"
 #include "rxbatch.h"
@@ -42,6 +43,7 @@ route_new(struct worker *w, const struct route_conf *rc,
 	r->worker = w;
 	r->conf = rc;
 	r->listener = l;
+	r->pool = pool_new(&rc->pool);
 	sessmap_init(&r->map);
 	TAILQ_INIT(&r->idleq);
 	hist_init(&r->latency, ROUTE_LATENCY_SHIFT);
@@ -137,6 +139,7 @@ route_free(struct route *r)
 	event_free(r->ev_retry);
 	sessmap_free(&r->map);
 	guard_route_free(r);
+	pool_free(r->pool);
 	listener_close(r->listener);
 	free(r);
 }
@@ -169,17 +172,92 @@ route_apply_rcvbuf(struct route *r)
 		    "SO_RCVBUF, capped by net.core.rmem_max" : "SO_RCVBUF");
 }
 
-/* New tunables apply to live sessions at once: re-derive the deadline. */
-void
+/* Closes the sessions pinned to removed members; returns how many. */
+static size_t
+route_prune(struct route *r)
+{
+	struct session	*s, *next;
+	size_t		 n = 0;
+
+	for (s = TAILQ_FIRST(&r->idleq); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, idle);
+		if (!s->up->removed)
+			continue;
+		session_close(s, SESSION_END_GONE);
+		r->stats.sessions_closed++;
+		n++;
+	}
+	pool_collect(r->pool);
+	route_schedule_expire(r, clock_ms());
+	return n;
+}
+
+/*
+ * New tunables apply to live sessions at once: re-derive the deadline.
+ * The pool follows the new configuration: sessions to addresses still in
+ * it stay (whatever their weight, flags or the balancer); those to
+ * removed members close now. Returns how many closed.
+ */
+size_t
 route_set_conf(struct route *r, const struct route_conf *rc)
 {
 	unsigned int	old = r->conf->rcvbuf;
+	size_t		closed = 0;
 
 	r->conf = rc;
 	if (rc->rcvbuf != old)
 		route_apply_rcvbuf(r);
 	guard_route_reconf(r);
+	if (pool_apply(r->pool, &rc->pool) > 0)
+		closed = route_prune(r);
 	route_schedule_expire(r, clock_ms());
+	return closed;
+}
+
+/*
+ * Replaces the addresses configured member m stands for (a name that
+ * resolved anew): members that stay keep their sessions, sessions to
+ * dropped addresses close now. Returns how many closed.
+ */
+size_t
+route_set_addrs(struct route *r, size_t m, const struct addr *addrs,
+    size_t n)
+{
+	if (pool_set_addrs(r->pool, m, addrs, n) == 0)
+		return 0;
+	return route_prune(r);
+}
+
+/* The member for a new session, or NULL (counted and logged). */
+struct upstream *
+route_pick(struct route *r, const struct addr_key *client, uint64_t now)
+{
+	struct upstream	*u;
+	unsigned int	 n;
+
+	if ((u = pool_pick(r->pool, client, now)) != NULL)
+		return u;
+	r->stats.drop_no_upstream++;
+	if ((n = ratelimit_allow(&r->rl_noup, now)) != 0)
+		log_warning("route %s: no usable upstream, dropping datagrams "
+		    "(%u suppressed)", r->conf->name, n - 1);
+	return NULL;
+}
+
+/* Passive health: a refusal, a send error or a reply that never came. */
+void
+route_upstream_fail(struct route *r, struct upstream *u, uint64_t now)
+{
+	char	a[ADDR_STRLEN];
+
+	r->stats.upstream_failures++;
+	if (!pool_fail(r->pool, u, now))
+		return;
+	r->stats.upstream_downs++;
+	log_notice("route %s: upstream %s (%s) down for %llu ms after %u "
+	    "failures", r->conf->name, u->label,
+	    addr_format((const struct sockaddr *)&u->addr.ss, a, sizeof(a)),
+	    (unsigned long long)r->pool->fail_timeout_ms, r->pool->max_fails);
 }
 
 /*
@@ -218,6 +296,9 @@ route_expire_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((s = TAILQ_FIRST(&r->idleq)) != NULL &&
 	    s->last_ms + r->conf->idle_ms <= now) {
+		/* With responses, a reply that never came is a failure. */
+		if (session_waiting(s))
+			route_upstream_fail(r, s->up, now);
 		session_close(s, SESSION_END_IDLE);
 		r->stats.sessions_expired++;
 	}
@@ -318,6 +399,10 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now,
 	hash = sessmap_hash(&r->map, &key);
 	if ((e = sessmap_find(&r->map, &key, hash)) != NULL) {
 		s = (struct session *)e;
+		/* Its upstream went down: move on to another. */
+		if (!pool_usable(r->pool, s->up, now) &&
+		    session_repin(s, now) == -1)
+			return NULL;
 		session_touch(s, now);
 	} else if (!guard_session_room(r, src) ||
 	    (s = session_new(r, d, op, &key, hash, now)) == NULL)
@@ -387,6 +472,16 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 			else if ((s = route_dispatch(r, &d, now, &data,
 			    &len)) != NULL) {
 				/*
+				 * With responses or requests, a datagram may
+				 * end or unbind its session: one at a time.
+				 */
+				if (r->conf->responses >= 0 ||
+				    r->conf->requests != 0) {
+					route_run_flush(&run, now);
+					session_send(s, data, len, now);
+					continue;
+				}
+				/*
 				 * A run breaks at another session, and
 				 * before a datagram that must carry a PROXY
 				 * header of its own.
@@ -413,7 +508,7 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 void
 route_refresh_stats(struct route *r)
 {
-	r->stats.sessions_active = r->map.count;
+	r->stats.sessions_active = r->nsessions;
 	r->stats.drop_rcvbuf = listener_drops(r->listener);
 }
 

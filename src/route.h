@@ -24,7 +24,11 @@
 struct event;
 struct listener;
 struct route_conf;
+struct pool;
 struct session;
+struct upstream;
+struct addr;
+struct addr_key;
 struct worker;
 
 TAILQ_HEAD(session_q, session);
@@ -42,6 +46,8 @@ struct route {
 	struct event		*ev_read;
 	struct event		*ev_expire;
 	struct event		*ev_retry;	/* re-adds ev_read after a failure */
+	struct pool		*pool;		/* its upstreams */
+	size_t			 nsessions;	/* live, in the map or not */
 	struct sessmap		 map;
 	struct session_q	 idleq;		/* least recently active first */
 	struct route_stats	 stats;
@@ -56,12 +62,19 @@ struct route {
 	struct ratelimit	 rl_event;
 	struct ratelimit	 rl_proxy;	/* invalid PROXY headers */
 	struct guard_route	 guard;		/* per-source state (guard.c) */
+	struct ratelimit	 rl_noup;
 };
 
 struct route	*route_new(struct worker *, const struct route_conf *,
 		    struct listener *);
 void		 route_free(struct route *);
-void		 route_set_conf(struct route *, const struct route_conf *);
+size_t		 route_set_conf(struct route *, const struct route_conf *);
+size_t		 route_set_addrs(struct route *, size_t, const struct addr *,
+		    size_t);
+struct upstream	*route_pick(struct route *, const struct addr_key *,
+		    uint64_t);
+void		 route_upstream_fail(struct route *, struct upstream *,
+		    uint64_t);
 size_t		 route_close_sessions(struct route *, enum session_end);
 void		 route_schedule_expire(struct route *, uint64_t);
 void		 route_format_stats(struct route *, char *, size_t);

@@ -23,6 +23,7 @@
 #include "guard.h"
 #include "limit.h"
 #include "log.h"
+#include "pool.h"
 #include "proxyproto.h"
 #include "route.h"
 #include "rxbatch.h"
@@ -46,7 +47,7 @@ session_limit_reached(struct route *r, uint64_t now)
 	const char	*scope;
 
 	if (r->conf->max_sessions != 0 &&
-	    r->map.count >= r->conf->max_sessions) {
+	    r->nsessions >= r->conf->max_sessions) {
 		cap = r->conf->max_sessions;
 		scope = "route";
 	} else if (!worker_session_room(w)) {
@@ -81,12 +82,18 @@ session_bind_client(int fd, const union sockaddr_u *c, socklen_t clen)
 	return rc;
 }
 
-static int
-session_socket(struct route *r, const union sockaddr_u *c, socklen_t clen,
-    uint64_t now)
+static const char *
+session_upstream_name(const struct upstream *u, char *buf, size_t len)
 {
-	const struct addr	*u = &r->conf->upstream;
-	char			 client[ADDR_STRLEN];
+	return addr_format((const struct sockaddr *)&u->addr.ss, buf, len);
+}
+
+static int
+session_socket(struct route *r, struct upstream *up,
+    const union sockaddr_u *c, socklen_t clen, uint64_t now)
+{
+	const struct addr	*u = &up->addr;
+	char			 client[ADDR_STRLEN], name[ADDR_STRLEN];
 	unsigned int		 n;
 	int			 fd, saved, bound = 1;
 
@@ -119,7 +126,8 @@ session_socket(struct route *r, const union sockaddr_u *c, socklen_t clen,
 		    "", n - 1);
 	else
 		log_warning("route %s: cannot open a socket to upstream %s: "
-		    "%s (%u suppressed)", r->conf->name, r->conf->upstream_str,
+		    "%s (%u suppressed)", r->conf->name,
+		    session_upstream_name(up, name, sizeof(name)),
 		    strerror(saved), n - 1);
 	return -1;
 }
@@ -180,13 +188,16 @@ session_new(struct route *r, const struct dgram *d,
 {
 	struct session	*s;
 	unsigned char	 pp[PROXYPROTO_SEND_MAX];
+	struct upstream	*u;
 	char		 client[ADDR_STRLEN];
 	size_t		 pplen;
 	int		 fd;
 
 	if (session_limit_reached(r, now))
 		return NULL;
-	if ((fd = session_socket(r, o != NULL ? &o->client : &d->client,
+	if ((u = route_pick(r, &key->client, now)) == NULL)
+		return NULL;
+	if ((fd = session_socket(r, u, o != NULL ? &o->client : &d->client,
 	    o != NULL ? o->clientlen : d->clientlen, now)) == -1)
 		return NULL;
 	pplen = session_pp_build(r, d, o, pp, sizeof(pp));
@@ -207,6 +218,8 @@ session_new(struct route *r, const struct dgram *d,
 	s->pp_len = (uint16_t)pplen;
 	s->local = d->local;
 	s->fd = fd;
+	s->up = u;
+	pool_attach(r->pool, u);
 	s->last_ms = now;
 	s->src = LIMIT_NONE;
 	s->start_ms = now;
@@ -223,6 +236,7 @@ session_new(struct route *r, const struct dgram *d,
 	sessmap_insert(&r->map, &s->entry);
 	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
 	worker_session_add(r->worker);
+	r->nsessions++;
 	r->stats.sessions_created++;
 	if (!evtimer_pending(r->ev_expire, NULL))
 		route_schedule_expire(r, now);
@@ -244,6 +258,10 @@ session_end_name(enum session_end why)
 		return "shutdown";
 	case SESSION_END_DENIED:
 		return "denied";
+	case SESSION_END_DONE:
+		return "done";
+	case SESSION_END_GONE:
+		return "upstream-removed";
 	}
 	return "unknown";
 }
@@ -280,6 +298,7 @@ session_log_end(struct session *s, enum session_end why, uint64_t now)
 	struct accesslog_entry	 e;
 	struct timespec		 ts;
 	char			 client[ADDR_STRLEN], local[ADDR_STRLEN];
+	char			 upstream[ADDR_STRLEN];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(&e, 0, sizeof(e));
@@ -289,7 +308,8 @@ session_log_end(struct session *s, enum session_end why, uint64_t now)
 	/* With an accepted PROXY header, the client it named. */
 	e.client = addr_format(&s->origin.sa, client, sizeof(client));
 	e.local = session_local_format(s, local, sizeof(local));
-	e.upstream = r->conf->upstream_str;
+	e.upstream = addr_format((const struct sockaddr *)&s->up->addr.ss,
+	    upstream, sizeof(upstream));
 	e.end = session_end_name(why);
 	e.duration_ms = now - s->start_ms;
 	e.rx_datagrams = s->rx_datagrams;
@@ -395,10 +415,93 @@ session_close(struct session *s, enum session_end why)
 		session_log_end(s, why, now);
 	event_del(&s->ev);
 	close(s->fd);
-	sessmap_remove(&r->map, &s->entry);
+	if (!s->unbound)
+		sessmap_remove(&r->map, &s->entry);
 	TAILQ_REMOVE(&r->idleq, s, idle);
+	pool_detach(r->pool, s->up);
 	worker_session_remove(r->worker);
+	r->nsessions--;
 	free(s);
+}
+
+/*
+ * Moves a session whose member went down to the member the balancer
+ * picks now, on a new socket (so replies from the old one stop). Returns
+ * -1, the datagram dropped and counted, when there is none or no socket.
+ */
+int
+session_repin(struct session *s, uint64_t now)
+{
+	struct route	*r = s->route;
+	struct upstream	*u;
+	int		 fd;
+
+	if ((u = route_pick(r, &s->entry.key.client, now)) == NULL)
+		return -1;
+	if ((fd = session_socket(r, u, &s->origin, s->originlen, now)) == -1)
+		return -1;
+	event_del(&s->ev);
+	close(s->fd);
+	s->fd = fd;
+	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
+	    session_reply_cb, s);
+	event_add(&s->ev, NULL);
+	pool_detach(r->pool, s->up);
+	pool_attach(r->pool, u);
+	s->up = u;
+	s->nrequests = s->nreplies = 0;
+	r->stats.sessions_moved++;
+	return 0;
+}
+
+/* Whether, with responses set, the session still expects replies. */
+int
+session_waiting(const struct session *s)
+{
+	int	want = s->route->conf->responses;
+
+	return want > 0 &&
+	    (uint64_t)s->nreplies < (uint64_t)want * s->nrequests;
+}
+
+/* Whether responses and requests say the session has done its work. */
+static int
+session_done(const struct session *s)
+{
+	const struct route_conf	*rc = s->route->conf;
+
+	if (rc->requests != 0 && s->nrequests < rc->requests)
+		return 0;
+	if (rc->responses < 0)
+		return 0;
+	/* responses = 0 and any number of requests: until idle_timeout. */
+	if (rc->responses == 0)
+		return rc->requests != 0;
+	return !session_waiting(s);
+}
+
+/*
+ * A datagram went to the upstream: unbind or end the session if due, as
+ * requests and responses say. Returns 1 when it ended.
+ */
+static int
+session_counted(struct session *s)
+{
+	struct route	*r = s->route;
+
+	s->nrequests++;
+	if (r->conf->requests != 0 && !s->unbound &&
+	    s->nrequests >= r->conf->requests) {
+		sessmap_remove(&r->map, &s->entry);
+		s->unbound = 1;
+	}
+	if (r->conf->requests == 0 && r->conf->responses < 0)
+		return 0;
+	if (!session_done(s))
+		return 0;
+	r->stats.sessions_done++;
+	session_close(s, SESSION_END_DONE);
+	return 1;
 }
 
 /* Moves the session to the young end of the idle queue: O(1). */
@@ -418,13 +521,15 @@ static void
 session_refused(struct session *s, uint64_t now)
 {
 	struct route	*r = s->route;
+	char		 name[ADDR_STRLEN];
 	unsigned int	 n;
 
 	r->stats.upstream_refused++;
 	if ((n = ratelimit_allow(&r->rl_refused, now)) != 0)
 		log_warning("route %s: upstream %s refused (ICMP port "
 		    "unreachable) (%u suppressed)", r->conf->name,
-		    r->conf->upstream_str, n - 1);
+		    session_upstream_name(s->up, name, sizeof(name)), n - 1);
+	route_upstream_fail(r, s->up, now);
 }
 
 /* n datagrams of bytes in all went to the upstream. */
@@ -450,13 +555,18 @@ session_send_failed(struct session *s, int error, unsigned int count,
 	struct route	*r = s->route;
 	unsigned int	 n;
 
+	char		 name[ADDR_STRLEN];
+
 	r->stats.drop_upstream_send += count;
-	if (error == ECONNREFUSED)
+	if (error == ECONNREFUSED) {
 		session_refused(s, now);
-	else if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
+		return;
+	}
+	if ((n = ratelimit_allow(&r->rl_send, now)) != 0)
 		log_warning("route %s: send to upstream %s: %s (%u suppressed)",
-		    r->conf->name, r->conf->upstream_str, strerror(error),
-		    n - 1);
+		    r->conf->name, session_upstream_name(s->up, name,
+		    sizeof(name)), strerror(error), n - 1);
+	route_upstream_fail(r, s->up, now);
 }
 
 /*
@@ -507,7 +617,8 @@ session_send_gso(struct session *s, struct iovec *iov, int n, size_t total,
 /*
  * Forwards a client's datagram. An ECONNREFUSED here is usually left over
  * from an earlier datagram's ICMP error and says nothing about this one,
- * so it is counted and the send retried once.
+ * so it is counted and the send retried once. With responses or requests
+ * set, the session may end here: s is not to be used after the call.
  */
 static ssize_t
 session_write(struct session *s, const void *buf, size_t len)
@@ -528,7 +639,7 @@ session_write(struct session *s, const void *buf, size_t len)
 	return sendmsg(s->fd, &msg, 0);
 }
 
-void
+int
 session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 {
 	struct route	*r = s->route;
@@ -536,7 +647,7 @@ session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 
 	if (s->pp_len != 0 && len + s->pp_len > r->conf->max_datagram) {
 		r->stats.drop_proxy_oversize++;
-		return;
+		return 0;
 	}
 	rc = session_write(s, buf, len);
 	if (rc == -1 && errno == ECONNREFUSED) {
@@ -548,10 +659,11 @@ session_send(struct session *s, const void *buf, size_t len, uint64_t now)
 		/* send = "first": the header went with this one. */
 		if (r->conf->pp_send == CONF_PP_FIRST)
 			s->pp_len = 0;
-		return;
+		return session_counted(s);
 	}
 	/* Saved: logging may change errno. */
 	session_send_failed(s, errno, 1, now);
+	return 0;
 }
 
 /*
@@ -629,6 +741,31 @@ session_reply(struct session *s, const void *data, size_t len)
 }
 
 /*
+ * A reply for the client, as responses says: none relayed with 0; with N,
+ * the session ends once N per datagram sent came back. Returns 1 when the
+ * session has ended (s is gone).
+ */
+static int
+session_relay(struct session *s, const void *data, size_t len, uint64_t now)
+{
+	struct route	*r = s->route;
+
+	if (r->conf->responses == 0) {
+		r->stats.drop_unwanted_reply++;
+		return 0;
+	}
+	(void)now;
+	session_reply(s, data, len);
+	s->nreplies++;
+	pool_success(r->pool, s->up);
+	if (r->conf->responses < 0 || !session_done(s))
+		return 0;
+	r->stats.sessions_done++;
+	session_close(s, SESSION_END_DONE);
+	return 1;
+}
+
+/*
  * download_rate: one datagram at a time while the budget allows, so the
  * rest stays in the kernel buffer until the pacing timer resumes reading.
  */
@@ -654,8 +791,8 @@ session_reply_paced(struct session *s, int fd, uint64_t now)
 		guard_download_debit(s, (size_t)n);
 		if (n > RXBATCH_BUFSIZE)
 			r->stats.drop_truncated++;
-		else
-			session_reply(s, buf, (size_t)n);
+		else if (session_relay(s, buf, (size_t)n, now))
+			return;
 	}
 	session_touch(s, now);
 }
@@ -695,9 +832,12 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < n; i++) {
 		if (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
 			r->stats.drop_truncated++;
-		else
-			session_reply(s, rxbatch_data(b, i),
-			    b->msg[i].msg_len);
+		else if (session_relay(s, rxbatch_data(b, i),
+		    b->msg[i].msg_len, now)) {
+			/* Whatever else came is more than was asked for. */
+			r->stats.drop_unwanted_reply += (uint64_t)(n - i - 1);
+			return;
+		}
 	}
 	session_touch(s, now);
 }

@@ -7,6 +7,13 @@
  * listeners) of one route, with its own UDP socket connect()ed to the
  * upstream. Connecting makes the kernel pick a distinct source port, drop
  * datagrams from anyone but the upstream, and report ICMP errors.
+ * A session is pinned to one pool member for life, unless that member
+ * goes down: the next client datagram moves it to another.
+ *
+ * responses and requests (nginx's proxy_responses, proxy_requests): after
+ * `requests` datagrams the session leaves the map, so the client's next
+ * datagram starts a new one, and lives on only to relay replies; it ends
+ * once it has relayed `responses` replies per datagram sent.
  */
 #ifndef UDPROXY_SESSION_H
 #define UDPROXY_SESSION_H
@@ -23,6 +30,7 @@
 
 struct guard_pace;
 struct route;
+struct upstream;
 
 /*
  * Whom a datagram with an accepted PROXY header speaks for: the header's
@@ -40,7 +48,9 @@ enum session_end {
 	SESSION_END_IDLE,		/* idle_timeout */
 	SESSION_END_RELOAD,		/* its route was removed or repointed */
 	SESSION_END_SHUTDOWN,
-	SESSION_END_DENIED		/* a reload's access lists deny it */
+	SESSION_END_DENIED,		/* a reload's access lists deny it */
+	SESSION_END_DONE,		/* responses / requests fulfilled */
+	SESSION_END_GONE		/* its upstream left the pool */
 };
 
 const char	*session_end_name(enum session_end);
@@ -54,6 +64,10 @@ struct session {
 						   or a PROXY header's source */
 	socklen_t		 originlen;
 	struct local_addr	 local;
+	struct upstream		*up;		/* pinned for life */
+	uint32_t		 nrequests;	/* datagrams sent */
+	uint32_t		 nreplies;	/* replies relayed */
+	int			 unbound;	/* out of the map (requests) */
 	int			 fd;
 	uint64_t		 last_ms;
 	uint64_t		 start_ms;
@@ -105,8 +119,10 @@ void		 session_close(struct session *, enum session_end);
 const char	*session_local_format(const struct session *, char *, size_t);
 void		 session_send_run(struct session *, const unsigned char *const *,
 		    const size_t *, int, uint64_t);
-void		 session_send(struct session *, const void *, size_t,
+int		 session_send(struct session *, const void *, size_t,
 		    uint64_t);
 void		 session_touch(struct session *, uint64_t);
+int		 session_repin(struct session *, uint64_t);
+int		 session_waiting(const struct session *);
 
 #endif

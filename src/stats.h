@@ -76,7 +76,19 @@
 	X(blocks, COUNTER,						\
 	    "Dynamic blocks started")					\
 	X(sessions_denied, COUNTER,					\
-	    "Sessions closed by a reload whose lists deny their client")
+	    "Sessions closed by a reload whose lists deny their client") \
+	X(sessions_done, COUNTER,					\
+	    "Sessions ended by responses or requests")			\
+	X(sessions_moved, COUNTER,					\
+	    "Sessions moved off an upstream that went down")		\
+	X(drop_no_upstream, COUNTER,					\
+	    "Datagrams dropped: no usable upstream in the pool")	\
+	X(drop_unwanted_reply, COUNTER,					\
+	    "Upstream datagrams dropped: beyond responses")		\
+	X(upstream_failures, COUNTER,					\
+	    "Passive health failures: refusals, send errors, no reply")	\
+	X(upstream_downs, COUNTER,					\
+	    "Times an upstream was marked down by passive health")
 
 enum stats_kind {
 	STATS_COUNTER,

@@ -29,6 +29,7 @@
 #include "limit.h"
 #include "log.h"
 #include "metrics.h"
+#include "pool.h"
 #include "route.h"
 #include "session.h"
 #include "stats_http.h"
@@ -394,8 +395,10 @@ stats_http_sessions(struct stats_http *sh, struct evhttp_request *req,
 			evbuffer_add(b, ",\"local\":", 9);
 			metrics_json_string(b, addr, strlen(addr));
 			evbuffer_add(b, ",\"upstream\":", 12);
-			metrics_json_string(b, r->conf->upstream_str,
-			    strlen(r->conf->upstream_str));
+			/* The pool member the session is pinned to. */
+			addr_format((const struct sockaddr *)&s->up->addr.ss,
+			    addr, sizeof(addr));
+			metrics_json_string(b, addr, strlen(addr));
 			evbuffer_add_printf(b, ",\"age_ms\":%" PRIu64
 			    ",\"idle_ms\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64
 			    ",\"rx_bytes\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64

@@ -28,11 +28,18 @@ transparent_families(const struct conf *conf)
 	size_t	i;
 	int	f = 0;
 
+	const struct pool_conf	*pc;
+	size_t			 m, a;
+
 	for (i = 0; i < conf->nroutes; i++) {
 		if (!conf->routes[i].transparent)
 			continue;
-		f |= conf->routes[i].upstream.ss.ss_family == AF_INET ?
-		    TRANSPARENT_V4 : TRANSPARENT_V6;
+		/* Every address of the pool (names resolved by now). */
+		pc = &conf->routes[i].pool;
+		for (m = 0; m < pc->nmembers; m++)
+			for (a = 0; a < pc->members[m].naddrs; a++)
+				f |= pc->members[m].addrs[a].ss.ss_family ==
+				    AF_INET ? TRANSPARENT_V4 : TRANSPARENT_V6;
 	}
 	return f;
 }

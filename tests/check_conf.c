@@ -206,9 +206,17 @@ START_TEST(test_good)
 	r = &c->routes[0];
 	ck_assert_str_eq(r->name, "dns");
 	ck_assert_str_eq(r->listen_str, "127.0.0.1:5353");
-	ck_assert_str_eq(r->upstream_str, "127.0.0.1:53");
+	ck_assert_uint_eq(r->pool.nmembers, 1);
+	ck_assert_str_eq(r->pool.members[0].address, "127.0.0.1:53");
+	ck_assert_uint_eq(r->pool.members[0].naddrs, 1);
+	ck_assert_uint_eq(r->pool.members[0].weight, 1);
+	ck_assert_int_eq(r->pool.balance, POOL_ROUND_ROBIN);
+	ck_assert_int_eq(r->responses, -1);
+	ck_assert_uint_eq(r->requests, 0);
+	ck_assert_uint_eq(r->pool.max_fails, 1);
+	ck_assert_uint_eq(r->pool.fail_timeout_ms, 10000);
 	ck_assert_str_eq(fmt(&r->listen), "127.0.0.1:5353");
-	ck_assert_str_eq(fmt(&r->upstream), "127.0.0.1:53");
+	ck_assert_str_eq(fmt(&r->pool.members[0].addrs[0]), "127.0.0.1:53");
 	ck_assert_uint_eq(r->idle_ms, 30000);
 	ck_assert_uint_eq(r->max_sessions, 100);
 	ck_assert_uint_eq(r->max_datagram, 512);
@@ -220,7 +228,7 @@ START_TEST(test_good)
 	r = &c->routes[1];
 	ck_assert_str_eq(r->name, "v6.route-2_X");
 	ck_assert_str_eq(fmt(&r->listen), "[::1]:5353");
-	ck_assert_str_eq(fmt(&r->upstream), "[::1]:53");
+	ck_assert_str_eq(fmt(&r->pool.members[0].addrs[0]), "[::1]:53");
 	ck_assert_uint_eq(r->idle_ms, 250);
 	ck_assert_uint_eq(r->max_sessions, 0);
 	ck_assert_uint_eq(r->max_datagram, 65535);
@@ -230,7 +238,7 @@ START_TEST(test_good)
 	ck_assert_str_eq(r->name, "defaults");
 	ck_assert_str_eq(r->listen_str, "0.0.0.0:6000");
 	ck_assert_str_eq(fmt(&r->listen), "0.0.0.0:6000");
-	ck_assert_str_eq(fmt(&r->upstream), "192.0.2.1:6000");
+	ck_assert_str_eq(fmt(&r->pool.members[0].addrs[0]), "192.0.2.1:6000");
 	ck_assert_uint_eq(r->idle_ms, CONF_IDLE_DEFAULT_MS);
 	ck_assert_uint_eq(r->idle_ms, 60000);
 	ck_assert_uint_eq(r->max_sessions, 0);
@@ -397,6 +405,9 @@ END_TEST
 /* A route "a" on lines 1-2 whose extra setting x is on line 3. */
 #define RT(x)	"routes = ( { name = \"a\"; listen = \"127.0.0.1:5000\";\n" \
 		"\tupstream = \"127.0.0.1:5001\";\n\t" x "\n} );\n"
+/* Route "a" on lines 1-2 without an upstream; x on line 3. */
+#define P(x)	"routes = ( { name = \"a\"; listen = \"127.0.0.1:5000\";\n" \
+		"\t\n\t" x "\n} );\n"
 /* A route whose name, listen and upstream are given, all on line 1. */
 #define R1(n, l, u) "routes = ( { name = " n "; listen = " l "; " \
 		"upstream = " u "; } );\n"
@@ -789,6 +800,64 @@ static const struct {
 	    "2000000000, not 2000000001" },
 	{ "upload_rate = 1.5;\nroutes = ( " A " );\n",
 	    ":1: upload_rate must be an integer, not a float" },
+
+	/* Pools. */
+	{ RT("upstreams = ( \"127.0.0.1:5002\" );"),
+	    ":3: route 'a': set one of 'upstream' and 'upstreams', not both" },
+	{ P("upstreams = ( );"), ":3: route 'a': upstreams: empty list" },
+	{ P("upstreams = \"127.0.0.1:5001\";"),
+	    ":3: route 'a': upstreams must be a list ( ... ), not a string" },
+	{ P("upstreams = ( 5001 );"),
+	    ":3: route 'a': upstreams element 1 must be a string or a group "
+	    "{ address = ...; }, not an integer" },
+	{ P("upstreams = ( { weight = 2; } );"),
+	    ":3: route 'a': upstreams element 1: missing 'address'" },
+	{ P("upstreams = ( { address = \"127.0.0.1:5001\"; wieght = 2; } );"),
+	    ":3: route 'a': upstreams element 1: unknown setting 'wieght'" },
+	{ P("upstreams = ( { address = \"127.0.0.1:5001\"; weight = 0; } );"),
+	    ":3: route 'a': upstreams element 1: weight must be between 1 "
+	    "and 1000, not 0" },
+	{ P("upstreams = ( { address = \"127.0.0.1:5001\"; weight = 1001; } );"),
+	    ":3: route 'a': upstreams element 1: weight must be between 1 "
+	    "and 1000, not 1001" },
+	{ P("upstreams = ( { address = \"127.0.0.1:5001\"; backup = 1; } );"),
+	    ":3: route 'a': upstreams element 1: backup must be true or "
+	    "false, not an integer" },
+	{ P("upstreams = ( { address = \"127.0.0.1:5001\"; down = \"yes\"; } );"),
+	    ":3: route 'a': upstreams element 1: down must be true or false, "
+	    "not a string" },
+	{ P("upstreams = ( \"127.0.0.1:5001\",\n\"127.0.0.1:99999\" );"),
+	    ":4: route 'a': upstreams element 2: invalid port '99999' "
+	    "(1-65535)" },
+	{ P("upstreams = ( \"127.0.0.1:5001\",\n\"0.0.0.0:5001\" );"),
+	    ":4: route 'a': upstreams element 2 must not be a wildcard "
+	    "address" },
+	{ P("upstreams = ( \"127.0.0.1:5001\",\n"
+	    "{ address = \"127.0.0.1:5001\"; } );"),
+	    ":4: route 'a': upstreams element 2: 127.0.0.1:5001 repeats "
+	    "element 1" },
+	{ P("upstreams = ( \"127.0.0.1:5001\",\n\"[::ffff:127.0.0.1]:5001\" );"),
+	    ":4: route 'a': upstreams element 2: [::ffff:127.0.0.1]:5001 "
+	    "repeats element 1" },
+	{ P("upstreams = ( \"127.0.0.1:5001\", \"127.0.0.1:5000\" );"),
+	    ":1" LOOP("a", "127.0.0.1:5000", "a") },
+	{ RT("balance = \"least_conn\";"),
+	    ":3: route 'a': balance 'least_conn' is not one of round_robin, "
+	    "hash, least_sessions, random" },
+	{ RT("balance = 1;"),
+	    ":3: route 'a': balance must be a string, not an integer" },
+	{ RT("responses = -1;"),
+	    ":3: route 'a': responses must be between 0 and 1000000, not -1" },
+	{ RT("requests = 0;"),
+	    ":3: route 'a': requests must be between 1 and 1000000, not 0" },
+	{ RT("requests = 1000001;"),
+	    ":3: route 'a': requests must be between 1 and 1000000, not "
+	    "1000001" },
+	{ RT("max_fails = 1001;"),
+	    ":3: route 'a': max_fails must be between 0 and 1000, not 1001" },
+	{ RT("fail_timeout = 0;"),
+	    ":3: route 'a': fail_timeout must be greater than 0 and at most "
+	    "86400 seconds" },
 };
 
 START_TEST(test_proxy_protocol)
@@ -965,6 +1034,68 @@ START_TEST(test_proxy_protocol_from)
 }
 END_TEST
 
+START_TEST(test_pool)
+{
+	struct conf		*c;
+	const struct route_conf	*r;
+	const struct member_conf *m;
+
+	c = load_ok("routes = ( { name = \"a\"; listen = \"127.0.0.1:5000\";\n"
+	    "  upstreams = ( \"127.0.0.1:5353\",\n"
+	    "    { address = \"127.0.0.2:53\"; weight = 3; },\n"
+	    "    { address = \"[::1]:53\"; backup = true; },\n"
+	    "    { address = \"127.0.0.9:53\"; down = true; } );\n"
+	    "  balance = \"least_sessions\"; responses = 0; requests = 1;\n"
+	    "  max_fails = 3; fail_timeout = 2.5; } );\n");
+	r = &c->routes[0];
+	ck_assert_uint_eq(r->pool.nmembers, 4);
+	ck_assert_int_eq(r->pool.balance, POOL_LEAST_SESSIONS);
+	ck_assert_int_eq(r->responses, 0);
+	ck_assert_uint_eq(r->requests, 1);
+	ck_assert_uint_eq(r->pool.max_fails, 3);
+	ck_assert_uint_eq(r->pool.fail_timeout_ms, 2500);
+	m = r->pool.members;
+	ck_assert_str_eq(m[0].address, "127.0.0.1:5353");
+	ck_assert_uint_eq(m[0].weight, 1);
+	ck_assert_int_eq(m[0].backup, 0);
+	ck_assert_int_eq(m[0].line, 2);
+	ck_assert_str_eq(fmt(&m[1].addrs[0]), "127.0.0.2:53");
+	ck_assert_uint_eq(m[1].weight, 3);
+	ck_assert_int_eq(m[1].line, 3);
+	ck_assert_str_eq(fmt(&m[2].addrs[0]), "[::1]:53");
+	ck_assert_int_eq(m[2].backup, 1);
+	ck_assert_int_eq(m[2].down, 0);
+	ck_assert_int_eq(m[3].down, 1);
+	ck_assert_uint_eq(m[3].naddrs, 1);
+	conf_free(c);
+
+	/* Every balancer name; an array of strings is a list too. */
+	c = load_ok("routes = ( { name = \"a\"; listen = \"127.0.0.1:5000\";\n"
+	    "  upstreams = [ \"127.0.0.1:5001\", \"127.0.0.1:5002\" ];\n"
+	    "  balance = \"hash\"; max_fails = 0; } );\n");
+	ck_assert_uint_eq(c->routes[0].pool.nmembers, 2);
+	ck_assert_int_eq(c->routes[0].pool.balance, POOL_HASH);
+	ck_assert_uint_eq(c->routes[0].pool.max_fails, 0);
+	conf_free(c);
+}
+END_TEST
+
+/* A name is kept for resolve_conf, which fills in all its addresses. */
+START_TEST(test_pool_name_addresses)
+{
+	struct conf	*c;
+
+	c = load_ok("routes = ( { name = \"a\"; listen = \"127.0.0.1:5000\";\n"
+	    "  upstreams = ( \"127.0.0.1:5002\", \"localhost:5001\" ); } );\n");
+	ck_assert_ptr_null(c->routes[0].pool.members[0].host);
+	ck_assert_uint_eq(c->routes[0].pool.members[0].naddrs, 1);
+	ck_assert_str_eq(c->routes[0].pool.members[1].host, "localhost");
+	ck_assert_uint_eq(c->routes[0].pool.members[1].port, 5001);
+	ck_assert_uint_eq(c->routes[0].pool.members[1].naddrs, 0);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_bad)
 {
 	load_fail(bad[_i].text, bad[_i].err);
@@ -1000,10 +1131,10 @@ START_TEST(test_loop_hostname)
 	/* Parsing keeps the name; the check runs once it is resolved. */
 	c = conf_load_file(path, err, sizeof(err));
 	ck_assert_msg(c != NULL, "%s", err);
-	ck_assert_str_eq(c->routes[0].upstream_host, "localhost");
-	ck_assert_uint_eq(c->routes[0].upstream_port, 5000);
-	ck_assert_uint_eq(c->routes[0].upstream_naddrs, 0);
-	ck_assert_ptr_null(c->routes[1].upstream_host);
+	ck_assert_str_eq(c->routes[0].pool.members[0].host, "localhost");
+	ck_assert_uint_eq(c->routes[0].pool.members[0].port, 5000);
+	ck_assert_uint_eq(c->routes[0].pool.members[0].naddrs, 0);
+	ck_assert_ptr_null(c->routes[1].pool.members[0].host);
 	base = event_base_new();
 	c = resolve_conf_wait(base, c, err, sizeof(err));
 	event_base_loop(base, EVLOOP_NONBLOCK);
@@ -1031,7 +1162,7 @@ START_TEST(test_resolver_setting)
 	ck_assert_str_eq(c->resolvers[1], "127.0.0.2:53");
 	ck_assert_str_eq(c->resolvers[2], "[::1]:53");
 	ck_assert_uint_eq(c->resolver_timeout_ms, 500);
-	ck_assert_str_eq(c->routes[0].upstream_host, "dns.example");
+	ck_assert_str_eq(c->routes[0].pool.members[0].host, "dns.example");
 	conf_free(c);
 	write_file("udproxy.conf", "routes = ( { name = \"a\"; listen = "
 	    "\"127.0.0.1:5000\"; upstream = \"127.0.0.1:53\"; } );\n", path,
@@ -1040,7 +1171,7 @@ START_TEST(test_resolver_setting)
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_uint_eq(c->nresolvers, 0);
 	ck_assert_uint_eq(c->resolver_timeout_ms, CONF_RESOLVER_TIMEOUT_MS);
-	ck_assert_ptr_null(c->routes[0].upstream_host);
+	ck_assert_ptr_null(c->routes[0].pool.members[0].host);
 	conf_free(c);
 }
 END_TEST
@@ -1200,7 +1331,8 @@ START_TEST(test_libconfig_leniency)
 
 	c = load_ok("routes = ( { name = \"a\" listen = \"127.0.0.1:5000\"\n"
 	    "  upstream = \"127.0.0.1:5001\" } )\nlog_level = \"debug\"\n");
-	ck_assert_str_eq(c->routes[0].upstream_str, "127.0.0.1:5001");
+	ck_assert_str_eq(c->routes[0].pool.members[0].address,
+	    "127.0.0.1:5001");
 	ck_assert_int_eq(c->log_level, LOG_LEVEL_DEBUG);
 	conf_free(c);
 
@@ -1729,6 +1861,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_listen_no_conflict);
 	tcase_add_test(tc, test_upstream_not_loop);
 	tcase_add_test(tc, test_shipped_example);
+	tcase_add_test(tc, test_pool);
+	tcase_add_test(tc, test_pool_name_addresses);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad");

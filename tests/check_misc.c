@@ -83,7 +83,9 @@ START_TEST(test_stats_format)
 	    "upstream_refused=7 rx_errors=9 drop_rcvbuf=11 drop_acl=12 "
 	    "drop_client_sessions=0 drop_client_rate=0 drop_reply_ratio=0 "
 	    "drop_blocked=0 drop_rate_queue_full=0 blocks=0 "
-	    "sessions_denied=13";
+	    "sessions_denied=13 sessions_done=0 sessions_moved=0 "
+	    "drop_no_upstream=0 drop_unwanted_reply=0 upstream_failures=0 "
+	    "upstream_downs=0";
 
 	memset(&st, 0, sizeof(st));
 	st.rx_datagrams = 3;
@@ -119,7 +121,9 @@ START_TEST(test_stats_format_zero)
 	    "drop_proxy_oversize=0 drop_proxy_invalid=0 upstream_refused=0 "
 	    "rx_errors=0 drop_rcvbuf=0 drop_acl=0 drop_client_sessions=0 "
 	    "drop_client_rate=0 drop_reply_ratio=0 drop_blocked=0 "
-	    "drop_rate_queue_full=0 blocks=0 sessions_denied=0");
+	    "drop_rate_queue_full=0 blocks=0 sessions_denied=0 "
+	    "sessions_done=0 sessions_moved=0 drop_no_upstream=0 "
+	    "drop_unwanted_reply=0 upstream_failures=0 upstream_downs=0");
 }
 END_TEST
 

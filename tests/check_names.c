@@ -112,7 +112,7 @@ START_TEST(test_start_fails_nxdomain)
 	ck_assert_int_eq(daemon_wait_exit(d, 5000 * h_slow()), 0);
 	ck_assert(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 1);
 	log = daemon_log_read(d);
-	ck_assert_msg(strstr(log, "udproxy.conf:3: route 'a': upstream: cannot "
+	ck_assert_msg(strstr(log, "udproxy.conf:4: route 'a': upstream: cannot "
 	    "resolve 'nx.test': name does not exist") != NULL, "log: %s", log);
 	free(log);
 	daemon_free(d);

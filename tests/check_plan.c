@@ -256,6 +256,62 @@ START_TEST(test_repoint)
 }
 END_TEST
 
+/*
+ * Pools: new weights, flags, balance, order or responses keep every
+ * session (UPDATE); the same addresses written differently is KEEP; a
+ * member added or removed changes the address set (REPOINT: the commit
+ * closes only the sessions of removed members).
+ */
+START_TEST(test_pool_changes)
+{
+#define PR(l, x, y)	"  { name = \"r" l "\"; listen = \"127.0.0.1:50" l "\";\n" \
+			"    upstreams = ( " x " ); " y " },\n"
+#define M1	"\"127.0.0.1:6001\""
+#define M2	"\"127.0.0.1:6002\""
+#define M3	"\"127.0.0.1:6003\""
+#define END	"  { name = \"z\"; listen = \"127.0.0.1:5099\"; " \
+		"upstream = " M1 "; }\n);\n"
+	static const char	 base[] = "routes = (\n"
+	    PR("00", M1 ", " M2, "") PR("01", M1 ", " M2, "")
+	    PR("02", M1 ", " M2, "") PR("03", M1 ", " M2, "")
+	    PR("04", M1 ", " M2, "") PR("05", M1 ", " M2, "")
+	    PR("06", M1 ", " M2, "") PR("07", M1 ", " M2, "") END;
+	static const char	 changed[] = "routes = (\n"
+	    PR("00", M1 ", { address = " M2 "; weight = 5; }", "")
+	    PR("01", M2 ", " M1, "")
+	    PR("02", M1 ", { address = " M2 "; backup = true; }", "")
+	    PR("03", M1 ", " M2, "balance = \"hash\";")
+	    PR("04", M1 ", " M2 ", " M3, "")
+	    PR("05", M1, "")
+	    PR("06", M1 ", " M2, "responses = 1;")
+	    PR("07", "\"[::ffff:127.0.0.1]:6001\", " M2, "") END;
+	struct conf		*o, *n;
+	struct reload_plan	*p;
+
+	o = conf_make_text("old.conf", base);
+	n = conf_make_text("new.conf", changed);
+	p = reload_plan(o, n);
+	plan_check_shape(p, o, n);
+	ck_assert_int_eq(p->action[0], RELOAD_UPDATE);
+	ck_assert_int_eq(p->action[1], RELOAD_UPDATE);
+	ck_assert_int_eq(p->action[2], RELOAD_UPDATE);
+	ck_assert_int_eq(p->action[3], RELOAD_UPDATE);
+	ck_assert_int_eq(p->action[4], RELOAD_REPOINT);
+	ck_assert_int_eq(p->action[5], RELOAD_REPOINT);
+	ck_assert_int_eq(p->action[6], RELOAD_UPDATE);
+	ck_assert_int_eq(p->action[7], RELOAD_KEEP);
+	ck_assert_int_eq(p->action[8], RELOAD_KEEP);
+	reload_plan_free(p);
+	conf_free(o);
+	conf_free(n);
+#undef PR
+#undef M1
+#undef M2
+#undef M3
+#undef END
+}
+END_TEST
+
 START_TEST(test_add_remove)
 {
 	static const char *const next[] = {
@@ -426,6 +482,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_tunables);
 	tcase_add_test(tc, test_repoint);
 	tcase_add_test(tc, test_add_remove);
+	tcase_add_test(tc, test_pool_changes);
 	tcase_add_test(tc, test_wildcard_is_another_listener);
 	tcase_add_test(tc, test_reorder);
 	tcase_add_test(tc, test_swap_ports);

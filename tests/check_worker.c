@@ -176,6 +176,8 @@ pump(struct event_base *base)
 struct side {
 	struct worker		*w;
 	struct route_conf	 rc;
+	struct member_conf	 member;
+	struct addr		 uaddr;
 	struct route		*r;
 	struct sockaddr_in	 up_sin, ls_sin;
 	int			 upfd;
@@ -208,9 +210,15 @@ side_open(struct side *sd, const char *name)
 	ck_assert_int_eq(getsockname(l->fd, (struct sockaddr *)&sd->ls_sin,
 	    &len), 0);
 	sd->rc.name = sd->name;
-	sd->rc.upstream_str = sd->ustr;
-	memcpy(&sd->rc.upstream.ss, &sd->up_sin, sizeof(sd->up_sin));
-	sd->rc.upstream.len = sizeof(sd->up_sin);
+	sd->member.address = sd->ustr;
+	memcpy(&sd->uaddr.ss, &sd->up_sin, sizeof(sd->up_sin));
+	sd->uaddr.len = sizeof(sd->up_sin);
+	sd->member.addrs = &sd->uaddr;
+	sd->member.naddrs = 1;
+	sd->member.weight = 1;
+	sd->rc.pool.members = &sd->member;
+	sd->rc.pool.nmembers = 1;
+	sd->rc.responses = -1;
 	sd->rc.listen = la;
 	sd->rc.idle_ms = 60000;
 	sd->rc.max_datagram = CONF_DGRAM_MAX;
