@@ -183,7 +183,7 @@ route_prune(struct route *r)
 		next = TAILQ_NEXT(s, idle);
 		if (!s->up->removed)
 			continue;
-		session_close(s, SESSION_END_GONE);
+		session_close(s, SESSION_END_RELOAD);
 		r->stats.sessions_closed++;
 		n++;
 	}

@@ -260,8 +260,6 @@ session_end_name(enum session_end why)
 		return "denied";
 	case SESSION_END_DONE:
 		return "done";
-	case SESSION_END_GONE:
-		return "upstream-removed";
 	}
 	return "unknown";
 }

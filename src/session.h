@@ -46,11 +46,10 @@ struct sess_origin {
 /* Why a session ended: the access log's "end" field. */
 enum session_end {
 	SESSION_END_IDLE,		/* idle_timeout */
-	SESSION_END_RELOAD,		/* its route was removed or repointed */
+	SESSION_END_RELOAD,		/* its route or upstream was removed */
 	SESSION_END_SHUTDOWN,
 	SESSION_END_DENIED,		/* a reload's access lists deny it */
-	SESSION_END_DONE,		/* responses / requests fulfilled */
-	SESSION_END_GONE		/* its upstream left the pool */
+	SESSION_END_DONE		/* responses / requests fulfilled */
 };
 
 const char	*session_end_name(enum session_end);
