@@ -524,6 +524,20 @@ pool_set_addrs(struct pool *p, size_t m, const struct addr *addrs, size_t n)
 	return nrm;
 }
 
+/* The live member with address a, or NULL. O(n): for adoption only. */
+struct upstream *
+pool_find(const struct pool *p, const struct addr *a)
+{
+	struct addr_key	k;
+	size_t		i;
+
+	addr_key_make(&k, (const struct sockaddr *)&a->ss);
+	for (i = 0; i < p->nmembers; i++)
+		if (addr_key_equal(&p->members[i]->key, &k))
+			return p->members[i];
+	return NULL;
+}
+
 /* Frees the removed members; none may have a session left. */
 void
 pool_collect(struct pool *p)

@@ -108,6 +108,7 @@ size_t		 pool_apply(struct pool *, const struct pool_conf *);
 size_t		 pool_set_addrs(struct pool *, size_t, const struct addr *,
 		    size_t);
 void		 pool_collect(struct pool *);
+struct upstream	*pool_find(const struct pool *, const struct addr *);
 void		 pool_seed(struct pool *, uint64_t);
 struct upstream	*pool_pick(struct pool *, const struct addr_key *, uint64_t);
 int		 pool_usable(const struct pool *, const struct upstream *,

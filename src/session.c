@@ -345,6 +345,10 @@ session_export(const struct session *s, struct session_state *st)
 	st->tx_bytes = s->tx_bytes;
 	st->req_bytes = s->req_bytes;
 	st->reply_bytes = s->reply_bytes;
+	st->upstream = s->up->addr;
+	st->nrequests = s->nrequests;
+	st->nreplies = s->nreplies;
+	st->unbound = s->unbound;
 	st->pp_len = s->pp_len <= sizeof(st->pp_hdr) ? s->pp_len : 0;
 	memcpy(st->pp_hdr, s->pp_hdr, st->pp_len);
 }
@@ -360,10 +364,20 @@ struct session *
 session_adopt(struct route *r, int fd, const struct session_state *st)
 {
 	struct session	*s;
+	struct upstream	*u;
 	size_t		 pplen = st->pp_len <= sizeof(st->pp_hdr) ?
 			    st->pp_len : 0;
 
+	/* Its upstream must still be in the pool, as on a reload. */
+	if ((u = pool_find(r->pool, &st->upstream)) == NULL) {
+		close(fd);
+		return NULL;
+	}
 	s = xcalloc(1, sizeof(*s) + pplen);
+	s->up = u;
+	s->nrequests = st->nrequests;
+	s->nreplies = st->nreplies;
+	s->unbound = st->unbound;
 	s->entry.key = st->key;
 	s->entry.hash = sessmap_hash(&r->map, &st->key);
 	s->route = r;
@@ -392,9 +406,12 @@ session_adopt(struct route *r, int fd, const struct session_state *st)
 		free(s);
 		return NULL;
 	}
-	sessmap_insert(&r->map, &s->entry);
+	if (!s->unbound)
+		sessmap_insert(&r->map, &s->entry);
 	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
+	pool_attach(r->pool, u);
 	worker_session_add(r->worker);
+	r->nsessions++;
 	return s;
 }
 

@@ -104,6 +104,10 @@ struct session_state {
 	uint64_t		 tx_bytes;
 	uint64_t		 req_bytes;
 	uint64_t		 reply_bytes;
+	struct addr		 upstream;	/* the pool member's address */
+	uint32_t		 nrequests;
+	uint32_t		 nreplies;
+	int			 unbound;
 	uint16_t		 pp_len;
 	unsigned char		 pp_hdr[PROXYPROTO_SEND_MAX];
 };

@@ -71,7 +71,6 @@ struct upgrade_hello {
 struct upgrade_lrec {
 	uint32_t		index;		/* the old process's route */
 	struct addr		listen;
-	struct addr		upstream;
 	struct route_stats	stats;
 };
 
@@ -344,8 +343,7 @@ upgrade_send_state(struct upgrade *u)
 		memset(&lr, 0, sizeof(lr));
 		lr.index = (uint32_t)i;
 		lr.listen = r->listener->addr;
-		lr.upstream = r->conf->upstream;
-		r->stats.sessions_active = r->map.count;
+		r->stats.sessions_active = r->nsessions;
 		lr.stats = r->stats;
 		if (upgrade_send(u->fd, UPGRADE_LISTENER, &lr, sizeof(lr),
 		    &r->listener->fd, 1, 1) == -1)
@@ -799,8 +797,9 @@ upgrade_route_for(struct udproxy *up, const struct upgrade_lrec *lr)
 }
 
 /*
- * Takes over the sessions whose route the new configuration keeps with
- * the same upstream (the rules of a reload); the others are closed. The
+ * Takes over the sessions whose route the new configuration keeps and
+ * whose upstream address is still in its pool (the rules of a reload);
+ * the others are closed. The
  * routes keep their counters. A summary goes to msg.
  */
 void
@@ -815,12 +814,9 @@ upgrade_child_adopt(struct upgrade_child *uc, struct udproxy *up, char *msg,
 	map = xcalloc(uc->nroutes + 1, sizeof(*map));
 	for (i = 0; i < uc->nroutes; i++) {
 		r = upgrade_route_for(up, &uc->routes[i].lr);
-		if (r != NULL) {
+		/* A session whose upstream left the pool closes in adopt. */
+		if (r != NULL)
 			r->stats = uc->routes[i].lr.stats;
-			if (!addr_equal(&r->conf->upstream,
-			    &uc->routes[i].lr.upstream))
-				r = NULL;	/* repointed: sessions close */
-		}
 		map[i] = r;
 		/* A route the new configuration dropped: its port is freed. */
 		listener_close(uc->routes[i].listener);
