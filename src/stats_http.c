@@ -40,15 +40,16 @@
  * libevent 2.1 has no connection cap and no per-connection hook that
  * sees the peer, so each connection's bufferevent is made here (bevcb)
  * and an extra reference kept on it. evhttp frees a connection with
- * bufferevent_free(), which clears the callbacks; the sweep sees that,
+ * bufferevent_free(), which clears all its callbacks; the sweep sees that,
  * drops the reference (closing the socket) and frees the slot. The
  * sweep also checks new peers against `allow` and ends connections that
- * outlive STATS_HTTP_LIFETIME_S, by shutting their socket down so that
- * evhttp sees EOF and frees them itself.
+ * go STATS_HTTP_LIFETIME_S without completing a request (a slowloris; a
+ * scraper on keep-alive completes one per scrape), by shutting their
+ * socket down so that evhttp sees EOF and frees them itself.
  */
 struct stats_conn {
 	struct bufferevent	*bev;
-	uint64_t		 start_ms;
+	uint64_t		 start_ms;	/* accepted, or last request */
 	int			 checked;
 	int			 cut;
 };
@@ -217,7 +218,8 @@ stats_http_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	struct stats_conn		*c;
 	struct sockaddr_storage		 ss;
 	socklen_t			 sslen;
-	bufferevent_data_cb		 readcb;
+	bufferevent_data_cb		 readcb, writecb;
+	bufferevent_event_cb		 eventcb;
 	struct timeval			 tv = { 0, 200000 };
 	char				 peer[ADDR_STRLEN];
 	uint64_t			 now = clock_ms();
@@ -228,8 +230,12 @@ stats_http_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < sh->nconns; ) {
 		c = &sh->conns[i];
-		bufferevent_getcb(c->bev, &readcb, NULL, NULL, NULL);
-		if (readcb == NULL) {
+		bufferevent_getcb(c->bev, &readcb, &writecb, &eventcb, NULL);
+		/*
+		 * bufferevent_free() clears all three; evhttp clears only the
+		 * read callback while it writes a reply.
+		 */
+		if (readcb == NULL && writecb == NULL && eventcb == NULL) {
 			/* evhttp is done with it (bufferevent_free). */
 			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 			bufferevent_decref(c->bev);
@@ -253,7 +259,9 @@ stats_http_sweep_cb(evutil_socket_t fd, short what, void *arg)
 				stats_http_cut(c);
 			}
 		}
-		if (now - c->start_ms >= STATS_HTTP_LIFETIME_S * 1000)
+		/* Not while a reply is being written (no read callback). */
+		if (readcb != NULL &&
+		    now - c->start_ms >= STATS_HTTP_LIFETIME_S * 1000)
 			stats_http_cut(c);
 		i++;
 	}
@@ -471,6 +479,19 @@ stats_http_blocks(struct stats_http *sh, struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
+/* A complete request: the connection's lifetime starts again. */
+static void
+stats_http_touch(struct stats_http *sh, struct bufferevent *bev)
+{
+	size_t	i;
+
+	for (i = 0; i < sh->nconns; i++)
+		if (sh->conns[i].bev == bev) {
+			sh->conns[i].start_ms = clock_ms();
+			break;
+		}
+}
+
 static void
 stats_http_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -485,6 +506,8 @@ stats_http_request_cb(struct evhttp_request *req, void *arg)
 
 	conn = evhttp_request_get_connection(req);
 	peer = conn != NULL ? evhttp_connection_get_addr(conn) : NULL;
+	if (conn != NULL)
+		stats_http_touch(sh, evhttp_connection_get_bufferevent(conn));
 	if (peer == NULL || acl_match_sa(sh->conf->allow, peer) != ACL_ALLOW) {
 		stats_http_error(req, 403, "Forbidden", "forbidden");
 		return;

@@ -9,7 +9,8 @@
  * more listener of the loop and must never stall forwarding, so every
  * connection is bounded: at most STATS_HTTP_MAX_CONNS at once (the
  * listener pauses at the cap), STATS_HTTP_TIMEOUT_S per read or write,
- * STATS_HTTP_LIFETIME_S in all (slowloris), small header and body caps,
+ * STATS_HTTP_LIFETIME_S at most between requests (slowloris), small
+ * header and body caps,
  * GET and HEAD only; clients outside `allow` are cut at accept.
  */
 #ifndef UDPROXY_STATS_HTTP_H

@@ -636,6 +636,37 @@ START_TEST(abuse_does_not_stall_forwarding)
 }
 END_TEST
 
+/*
+ * Many scrapes over one keep-alive connection, as Prometheus does: every
+ * one answered (the slot sweep once took a reply being written for a
+ * closed connection and cut it).
+ */
+START_TEST(keepalive_scrapes)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET), hp = tcp_port();
+	struct daemon	*d;
+	char		 cmd[1024], path[256], *out;
+	int		 rc;
+
+	d = start("stats = { listen = \"%u\"; };\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", hp, pa, m->port);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/promcheck.py "
+	    "--hammer %u 2 > %s/hammer", getenv("UDPROXY_SRCDIR"), hp, dir);
+	rc = system(cmd);
+	snprintf(path, sizeof(path), "%s/hammer", dir);
+	out = slurp(path);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	    "keep-alive scrapes failed after %s", out);
+	/* Enough to span several sweeps of the connection slots. */
+	ck_assert_int_ge(atoi(out), 20);
+	free(out);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 static Suite *
 stats_suite(void)
 {
@@ -648,6 +679,7 @@ stats_suite(void)
 	tcase_add_test(tc, blocks_page);
 	tcase_add_test(tc, allow_list);
 	tcase_add_test(tc, reload_moves_endpoint);
+	tcase_add_test(tc, keepalive_scrapes);
 	tcase_add_test(tc, abuse_does_not_stall_forwarding);
 	suite_add_tcase(s, tc);
 	return s;

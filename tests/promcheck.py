@@ -9,7 +9,9 @@
 # +Inf equal to _count. Prints one normalised line per sample,
 #   name{k="v",...} value     (labels sorted)
 # or, with --json, reads a JSON document and prints path=value lines
-# (routes indexed by name). Exit 2 when the Python module is missing
+# (routes indexed by name), or, with --hammer PORT SECONDS, GETs /metrics
+# over one keep-alive connection for SECONDS, checks every page, and prints
+# how many it got. Exit 2 when the Python module is missing
 # (the caller skips), 1 on any violation.
 import json
 import re
@@ -30,7 +32,26 @@ def flatten(prefix, v, out):
     else:
         out.append("%s=%s" % (prefix, json.dumps(v)))
 
+def hammer(port, seconds):
+    import http.client
+    import time
+    from prometheus_client.parser import text_string_to_metric_families
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    n, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        body = r.read().decode()
+        if r.status != 200 or r.getheader("Connection") == "close":
+            fail("request %d: status %d" % (n + 1, r.status))
+        list(text_string_to_metric_families(body))
+        n += 1
+    print(n)
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--hammer":
+        hammer(int(sys.argv[2]), float(sys.argv[3]))
+        return
     text = sys.stdin.read()
     if len(sys.argv) > 1 and sys.argv[1] == "--json":
         out = []
