@@ -1001,6 +1001,21 @@ START_TEST(cli_strict_modes)
 	daemon_free(d);
 	close(c);
 
+	/*
+	 * An include owned by another user, as root (given to nobody);
+	 * check_conffile covers the other owners without root.
+	 */
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(inc, 65534, (gid_t)-1), 0);
+		snprintf(want, sizeof(want), "udproxy: error: %s: refused: "
+		    "owned by uid 65534, not by root or uid 0 (the user "
+		    "udproxy started as)\n", inc);
+		run(&r, dir, NULL, "-t", "-c", conf, (char *)NULL);
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_str_eq(r.err, want);
+	}
+
 	/* A FIFO as the file: -t answers at once, it does not wait. */
 	snprintf(conf, sizeof(conf), "%s/fifo.conf", dir);
 	ck_assert_int_eq(mkfifo(conf, 0600), 0);
