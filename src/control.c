@@ -354,7 +354,7 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 	char			 line[CONTROL_LINE_MAX + 1];
 	size_t			 n;
 
-	if ((what & BEV_EVENT_EOF) && c->state == CONTROL_RUNNING)
+	if ((what & BEV_EVENT_EOF) && c->state != CONTROL_READING)
 		return;		/* half-closed: the reply can still go out */
 	if ((what & BEV_EVENT_EOF) && c->state == CONTROL_READING &&
 	    (n = evbuffer_get_length(in)) > 0 && n <= CONTROL_LINE_MAX) {

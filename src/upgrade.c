@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -474,13 +475,21 @@ upgrade_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	    u->up->conf->resolver_timeout_ms));
 }
 
-/* Starts the new process; -1 with the reason in err. */
+/*
+ * Starts the new process; -1 with the reason in err. The daemon has
+ * threads (the loader, the access log writer), so between fork and exec
+ * the child calls only async-signal-safe functions: its environment and
+ * its error message are made before the fork.
+ */
 static int
 upgrade_spawn(struct upgrade *u, char *err, size_t errlen)
 {
+	extern char	**environ;
 	struct udproxy	*up = u->up;
-	char		 num[16], msg[300];
-	int		 sv[2], n;
+	char		**envp, var[64], prefix[PATH_MAX + 32];
+	const char	*why;
+	size_t		 n, k, plen;
+	int		 sv[2], i;
 	sigset_t	 all, old;
 
 	if (up->exe == NULL) {
@@ -491,32 +500,48 @@ upgrade_spawn(struct upgrade *u, char *err, size_t errlen)
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	envp = xcalloc(n + 2, sizeof(*envp));
+	for (n = 0, k = 0; environ[n] != NULL; n++)
+		if (strncmp(environ[n], UPGRADE_ENV "=",
+		    sizeof(UPGRADE_ENV)) != 0)
+			envp[k++] = environ[n];
+	snprintf(var, sizeof(var), "%s=%d", UPGRADE_ENV, sv[1]);
+	envp[k] = var;
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "cannot run %s: ",
+	    up->exe);
+	if (plen >= sizeof(prefix))
+		plen = sizeof(prefix) - 1;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((u->pid = fork()) == -1) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		snprintf(err, errlen, "fork: %s", strerror(errno));
+		free(envp);
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
 	if (u->pid == 0) {
 		/* The child: libevent's handlers must not run here. */
-		for (n = 1; n < NSIG; n++)
-			signal(n, SIG_DFL);
-		signal(SIGPIPE, SIG_IGN);
+		for (i = 1; i < NSIG; i++)
+			signal(i, SIG_DFL);
 		close(sv[0]);
 		fcntl(sv[1], F_SETFD, 0);
-		snprintf(num, sizeof(num), "%d", sv[1]);
-		setenv(UPGRADE_ENV, num, 1);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		execv(up->exe, up->argv);
-		n = snprintf(msg, sizeof(msg), "cannot run %s: %s", up->exe,
-		    strerror(errno));
-		upgrade_send(sv[1], UPGRADE_ERROR, msg, (size_t)n, NULL, 0, 0);
+		execve(up->exe, up->argv, envp);
+		why = strerror(errno);
+		k = strlen(why);
+		if (k > sizeof(prefix) - 1 - plen)
+			k = sizeof(prefix) - 1 - plen;
+		memcpy(prefix + plen, why, k);
+		upgrade_send(sv[1], UPGRADE_ERROR, prefix, plen + k, NULL, 0,
+		    0);
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(envp);
 	close(sv[1]);
 	u->fd = sv[0];
 	upgrade_timeouts(u->fd);
