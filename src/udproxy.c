@@ -23,6 +23,7 @@
 #include "reloader.h"
 #include "route.h"
 #include "stats_http.h"
+#include "transparent.h"
 #include "udproxy.h"
 #include "upgrade.h"
 #include "worker.h"
@@ -230,6 +231,13 @@ udproxy_http_commit(struct udproxy *up, const struct conf *conf,
 		stats_http_set_conf(http, conf->stats);
 }
 
+static void
+udproxy_warn_cb(const char *msg, void *arg)
+{
+	(void)arg;
+	log_warning("%s", msg);
+}
+
 /*
  * Makes conf the running configuration (taking ownership) and puts the
  * summary line in msg, or leaves everything as it was and returns -1 with
@@ -285,6 +293,13 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 		    (conf->user != NULL &&
 		    strcmp(conf->user, up->conf->user) != 0))
 			log_warning("user changed: takes effect on restart");
+		/*
+		 * A family of transparent routes new to this reload: say what
+		 * it lacks (a local netlink dump; each bounded at a second).
+		 */
+		if (transparent_families(conf) &
+		    ~transparent_families(up->conf))
+			transparent_check(conf, udproxy_warn_cb, NULL);
 	}
 	conf_free(up->conf);
 	up->conf = conf;

@@ -499,6 +499,37 @@ START_TEST(transparent_nobody)
 }
 END_TEST
 
+/* A reload that makes a route transparent says what the host lacks. */
+START_TEST(reload_warns)
+{
+	struct daemon	*d;
+	const char	*dir = h_tmpdir();
+	char		 conf[256];
+
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	h_write_file(conf, "routes = ( { name = \"t\"; listen = "
+	    "\"192.0.2.2:%u\"; upstream = \"198.51.100.2:%u\"; } );\n",
+	    PROXY_PORT, UP_PORT);
+	/* The client's namespace: no policy routing there. */
+	ns_enter(ns_c);
+	d = daemon_start(dir, conf, NULL);
+	ns_enter(NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(daemon_log_count(d, "policy routing"), 0);
+	h_write_file(conf, "routes = ( { name = \"t\"; listen = "
+	    "\"192.0.2.2:%u\"; upstream = \"198.51.100.2:%u\"; "
+	    "transparent = true; } );\n", PROXY_PORT, UP_PORT);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_int_eq(daemon_wait_log(d, "transparent routes: no IPv4 "
+	    "policy routing for replies", 1, 3000), 0);
+	/* Reloading the same again says nothing new. */
+	ck_assert_int_eq(daemon_reload(d), 0);
+	ck_assert_int_eq(daemon_log_count(d, "policy routing"), 1);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+}
+END_TEST
+
 /* -t says when the policy routing is missing, and only then. */
 START_TEST(check_routing)
 {
@@ -571,6 +602,7 @@ main(void)
 	tcase_add_test(tc, transparent_proxied);
 	tcase_add_test(tc, transparent_v6);
 	tcase_add_test(tc, check_routing);
+	tcase_add_test(tc, reload_warns);
 	suite_add_tcase(s, tc);
 	failed = h_run_suite(s);
 	ns_cleanup();
