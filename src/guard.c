@@ -225,6 +225,22 @@ guard_session_open(struct session *s, uint32_t src)
 		limit_session_add(s->route->guard.limits, src);
 }
 
+/*
+ * A session handed over by an upgrade counts in this process's table
+ * (new, empty) so per_client.sessions stays exact; buckets and blocks
+ * start afresh.
+ */
+void
+guard_session_adopt(struct session *s, uint64_t now)
+{
+	struct limit_table	*t = s->route->guard.limits;
+
+	s->src = LIMIT_NONE;
+	if (t != NULL &&
+	    (s->src = limit_find(t, &s->entry.key.client, now)) != LIMIT_NONE)
+		limit_session_add(t, s->src);
+}
+
 void
 guard_session_close(struct session *s)
 {

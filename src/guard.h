@@ -46,6 +46,7 @@ int	guard_admit(struct route *, const struct addr_key *, size_t,
 	    uint64_t, uint32_t *);
 int	guard_session_room(struct route *, uint32_t);
 void	guard_session_open(struct session *, uint32_t);
+void	guard_session_adopt(struct session *, uint64_t);
 void	guard_session_close(struct session *);
 
 /* Client -> upstream: 1 to send now; 0 queued or dropped (counted). */

@@ -357,7 +357,8 @@ session_export(const struct session *s, struct session_state *st)
  * A session handed over by the process this one replaces: its connected
  * upstream socket fd (same source port) and its state. Sessions must come
  * in idle order, oldest first, so the route's idle queue stays in
- * deadline order. Per-source limits and pacing start afresh. NULL (fd
+ * deadline order. It counts in per_client.sessions again; buckets,
+ * blocks and pacing start afresh. NULL (fd
  * closed) if the loop cannot watch it.
  */
 struct session *
@@ -412,6 +413,7 @@ session_adopt(struct route *r, int fd, const struct session_state *st)
 	pool_attach(r->pool, u);
 	worker_session_add(r->worker);
 	r->nsessions++;
+	guard_session_adopt(s, clock_ms());
 	return s;
 }
 

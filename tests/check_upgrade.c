@@ -372,6 +372,46 @@ START_TEST(upgrade_keeps_sessions)
 }
 END_TEST
 
+/* per_client.sessions counts the sessions an upgrade handed over. */
+START_TEST(upgrade_keeps_client_counts)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 buf[64];
+	long		 newpid;
+	int		 a, b, c;
+
+	writeconf(pa, m->port, "per_client = { sessions = 1; };\n");
+	d = start();
+	a = client_open_from("127.0.0.2", "127.0.0.1", pa);
+	b = client_open_from("127.0.0.2", "127.0.0.1", pa);
+	c = client_open_from("127.0.0.3", "127.0.0.1", pa);
+	ck_assert(a != -1 && b != -1 && c != -1);
+	ck_assert_int_eq(client_rt_str(a, "one", buf, sizeof(buf), 3000), 0);
+	install_bin(next_bin());
+	ctl(&r, "upgrade");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_int_eq(sscanf(r.out, "upgraded to pid %ld", &newpid), 1);
+	ck_assert_int_eq(daemon_wait_exit(d, 5000), 0);
+	/* 127.0.0.2 still holds its one session: a second is refused. */
+	ck_assert_int_eq(send(b, "two", 3, 0), 3);
+	ck_assert_int_eq(client_recv(b, buf, sizeof(buf), 300), -1);
+	ck_assert_int_eq(client_rt_str(a, "one again", buf, sizeof(buf),
+	    3000), 0);
+	ck_assert_int_eq(client_rt_str(c, "three", buf, sizeof(buf), 3000),
+	    0);
+	kill((pid_t)newpid, SIGTERM);
+	reap(newpid);
+	close(a);
+	close(b);
+	close(c);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
 /* Each failure leaves the old daemon serving, and says why. */
 START_TEST(upgrade_rollback)
 {
@@ -452,6 +492,7 @@ main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, upgrade_keeps_sessions);
+	tcase_add_test(tc, upgrade_keeps_client_counts);
 	tcase_add_test(tc, upgrade_rollback);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
