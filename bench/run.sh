@@ -16,9 +16,11 @@
 #   DURATION=5        seconds per throughput run (after WARMUP)
 #   LAT_DURATION=3    seconds per latency, many-clients and overload run
 #   WARMUP=0.5        seconds of load before measuring starts
-#   PROFILES='...'    space-separated NAME:CLIENTS:WINDOW:SIZE[:SECONDS]; the
-#                     default is thr:64:8:64 big:64:8:1200 lat:1:1:100
-#                     many:10000:1:100 ovl:256:64:100 (ovl runs no direct row)
+#   PROFILES='...'    space-separated NAME:CLIENTS:WINDOW:SIZE[:SECONDS[:RATE]]
+#                     (RATE: open loop, requests/s in all); the default is
+#                     thr:64:8:64 big:64:8:1200 lat:1:1:100
+#                     fix:64:8:100:3:20000 many:10000:1:100 ovl:256:64:100
+#                     (ovl runs no direct row)
 #   SESSIONS=5000     sessions for the memory test
 #   IDLE=10           session idle timeout of every proxy, s; runs with 1000
 #                     clients or more wait for their sessions to expire so
@@ -56,7 +58,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 LAT_DURATION=${LAT_DURATION:-3}
 WARMUP=${WARMUP:-0.5}
-PROFILES=${PROFILES:-thr:64:8:64 big:64:8:1200 lat:1:1:100 many:10000:1:100 ovl:256:64:100}
+PROFILES=${PROFILES:-thr:64:8:64 big:64:8:1200 lat:1:1:100 fix:64:8:100:3:20000 many:10000:1:100 ovl:256:64:100}
 SESSIONS=${SESSIONS:-5000}
 NO_NGINX=${NO_NGINX:-0}
 NGINX_EXTRA=${NGINX_EXTRA:-}
@@ -72,18 +74,20 @@ OTHER_MAX=${OTHER_MAX:-10}
 IDLE=${IDLE:-10}
 SYSCALLS=${SYSCALLS:-1}
 
-# Parse the profiles: NAME:CLIENTS:WINDOW:SIZE[:SECONDS].
-declare -A P_N P_W P_S P_D
+# Parse the profiles: NAME:CLIENTS:WINDOW:SIZE[:SECONDS[:RATE]].
+declare -A P_N P_W P_S P_D P_R
 PNAMES=()
 MAXCLIENTS=1
 for spec in $PROFILES; do
-	IFS=: read -r pn pc pw ps pd <<<"$spec"
+	pr=
+	IFS=: read -r pn pc pw ps pd pr <<<"$spec"
 	[[ $pn =~ ^[a-z0-9]+$ && $pc =~ ^[0-9]+$ && $pw =~ ^[0-9]+$ &&
 	    $ps =~ ^[0-9]+$ ]] || { echo "run.sh: bad profile '$spec'" >&2; exit 2; }
 	if [[ -z ${pd:-} ]]; then
 		case $pn in thr|big) pd=$DURATION ;; *) pd=$LAT_DURATION ;; esac
 	fi
-	PNAMES+=("$pn") P_N[$pn]=$pc P_W[$pn]=$pw P_S[$pn]=$ps P_D[$pn]=$pd
+	[[ -z $pr || $pr =~ ^[0-9]+$ ]] || { echo "run.sh: bad rate in '$spec'" >&2; exit 2; }
+	PNAMES+=("$pn") P_N[$pn]=$pc P_W[$pn]=$pw P_S[$pn]=$ps P_D[$pn]=$pd P_R[$pn]=$pr
 	((pc > MAXCLIENTS)) && MAXCLIENTS=$pc
 done
 NPROF=${#PNAMES[@]}
@@ -418,6 +422,8 @@ wait_sessions() {
 run_load() {
 	local prof=$1 tgt=$2 round=$3 pid c0 c1 t0 t1 out e0 e1 k0 k1 fd0
 	local dur=${P_D[$1]} n=${P_N[$1]} w=${P_W[$1]} size=${P_S[$1]}
+	local rate=()
+	[[ -n ${P_R[$1]} ]] && rate=(-r "${P_R[$1]}")
 	local sent recv rps p50 p99 lost late bad cpu="-" busy b0 b1 other=-
 	local a0 a1 st0 st1 steal kd0 kd1 kd
 	pid=${PID[$tgt]}
@@ -431,7 +437,7 @@ run_load() {
 	childticks
 	k0=$CHILD_TICKS
 	out=$(timeout -k 2 "$(awk "BEGIN { print int($WARMUP + $dur + 15) }")" \
-	    "${PIN_LOAD[@]}" "$LOAD" -n "$n" -w "$w" -s "$size" \
+	    "${PIN_LOAD[@]}" "$LOAD" -n "$n" -w "$w" -s "$size" "${rate[@]}" \
 	    -d "$dur" -W "$WARMUP" -l "$prof/$tgt/$round" "${ADDR[$tgt]}") ||
 	    log "run.sh: udpload against $tgt failed: $out"
 	alive "$tgt"

@@ -98,6 +98,15 @@ static char *sendbuf;
  * timestamp. A reply must be a response (QR) with the ID of a query.
  */
 static int dns_mode;
+
+/*
+ * Open loop (-r RATE): requests leave at RATE per second in all, round
+ * robin over the clients, whatever the replies do (a client with -w
+ * requests outstanding is skipped and the send counted as "deferred");
+ * otherwise each reply triggers the next request (closed loop).
+ */
+static double rate;
+static uint64_t deferred;
 static uint64_t *dns_ts;	/* nclients x 256 send times */
 
 /* Counters over the whole run (warmup and drain included). */
@@ -129,6 +138,9 @@ usage(void)
 	    "then hold\n"
 	    "  -H SECONDS  sessions mode: hold at most this long (default 60)\n"
 	    "  -l LABEL    label copied into the output line\n"
+	    "  -r RATE     open loop: RATE requests/s in all, round robin "
+	    "over the\n"
+	    "              clients (at most -w outstanding each)\n"
 	    "  -Q NAME     DNS mode: each request is a query for NAME "
 	    "(type A);\n"
 	    "              a reply must be a response with a query's ID\n"
@@ -421,6 +433,9 @@ run_load(int ep, int window, double warmup, double duration,
 	int64_t now, t0, warm_end, end, stop_at = 0, drain_end = 0, next_scan;
 	unsigned i;
 	int n, j, k, good, stopping = 0;
+	uint64_t paced = 0, due;
+	unsigned rr = 0, tries;
+	struct timespec wait;
 
 	memset(&h, 0, sizeof(h));
 	h.us = calloc(HIST_US, sizeof(*h.us));
@@ -432,7 +447,7 @@ run_load(int ep, int window, double warmup, double duration,
 	warm_end = t0 + (int64_t)(warmup * 1e9);
 	end = warm_end + (int64_t)(duration * 1e9);
 	next_scan = t0 + SCAN_NS;
-	for (i = 0; i < nclients; i++)
+	for (i = 0; rate == 0 && i < nclients; i++)
 		for (k = 0; k < window; k++)
 			if (max_count == 0 || sent_total < max_count)
 				send_one(i, t0);
@@ -455,7 +470,27 @@ run_load(int ep, int window, double warmup, double duration,
 			if (outstanding_sum == 0 || now >= drain_end)
 				break;
 		}
-		n = epoll_wait(ep, evs, 256, 5);
+		if (rate > 0 && !stopping) {
+			/* The sends that are due by now, then sleep until next. */
+			due = (uint64_t)((double)(now - t0) * rate / 1e9);
+			for (; paced < due; paced++) {
+				for (tries = 0; tries < nclients &&
+				    clients[rr].outstanding >= window; tries++)
+					rr = (rr + 1) % nclients;
+				if (tries == nclients)
+					deferred++;
+				else
+					send_one(rr, now);
+				rr = (rr + 1) % nclients;
+			}
+			wait.tv_sec = 0;
+			wait.tv_nsec = (long)(1e9 / rate) -
+			    (long)((now - t0) % (int64_t)(1e9 / rate));
+			if (wait.tv_nsec <= 0 || wait.tv_nsec >= 1000000000L)
+				wait.tv_nsec = 1000;
+			n = epoll_pwait2(ep, evs, 256, &wait, NULL);
+		} else
+			n = epoll_wait(ep, evs, 256, 5);
 		if (n == -1 && errno != EINTR) {
 			perror("udpload: epoll_wait");
 			return 1;
@@ -469,7 +504,8 @@ run_load(int ep, int window, double warmup, double duration,
 					hist_add(&h, now - (int64_t)ts[k]);
 					measured++;
 				}
-				if (!stopping && now < end && (max_count == 0 ||
+				if (rate == 0 && !stopping && now < end &&
+				    (max_count == 0 ||
 				    sent_total < max_count))
 					send_one(i, now);
 			}
@@ -489,7 +525,7 @@ run_load(int ep, int window, double warmup, double duration,
 				c->outstanding = 0;
 				c->epoch++;
 			}
-			if (stopping)
+			if (stopping || rate > 0)
 				continue;
 			while (c->outstanding < window && (max_count == 0 ||
 			    sent_total < max_count))
@@ -503,7 +539,7 @@ run_load(int ep, int window, double warmup, double duration,
 	printf("\"window\":%d,\"duration_s\":%.3f,\"sent\":%llu,"
 	    "\"received\":%llu,\"measured\":%llu,\"replies_per_s\":%.0f,"
 	    "\"lost\":%llu,\"late\":%llu,\"bad\":%llu,\"send_err\":%llu,"
-	    "\"refused\":%llu,\"p50_us\":%ld,\"p90_us\":%ld,\"p99_us\":%ld,"
+	    "\"refused\":%llu,\"deferred\":%llu,\"p50_us\":%ld,\"p90_us\":%ld,\"p99_us\":%ld,"
 	    "\"p999_us\":%ld,\"max_us\":%.0f,\"mean_us\":%.1f}\n",
 	    window, (stop_at - warm_end) / 1e9,
 	    (unsigned long long)sent_total, (unsigned long long)recv_total,
@@ -511,7 +547,7 @@ run_load(int ep, int window, double warmup, double duration,
 	    measured / ((stop_at - warm_end) / 1e9),
 	    (unsigned long long)lost, (unsigned long long)late,
 	    (unsigned long long)bad, (unsigned long long)send_err,
-	    (unsigned long long)refused,
+	    (unsigned long long)refused, (unsigned long long)deferred,
 	    hist_q(&h, 0.50), hist_q(&h, 0.90), hist_q(&h, 0.99),
 	    hist_q(&h, 0.999), h.max_ns / 1000.0,
 	    h.n ? h.sum_us / (double)h.n : 0.0);
@@ -658,8 +694,11 @@ main(int argc, char **argv)
 	int window = -1, c, ep, rc;
 
 	nclients = 16;
-	while ((c = getopt(argc, argv, "n:w:s:d:W:m:T:B:S:H:l:P:Q:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:w:s:d:W:m:T:B:S:H:l:P:Q:r:h")) != -1) {
 		switch (c) {
+		case 'r':
+			rate = num_arg(optarg, 1, 1e7);
+			break;
 		case 'Q':
 			dns_mode = 1;
 			qname = optarg;
