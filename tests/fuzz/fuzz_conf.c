@@ -4,7 +4,8 @@
  */
 /*
  * libFuzzer harness for the config loader: every input is written to a
- * file and loaded exactly as udproxy -t would, then freed. Build and run
+ * file and loaded exactly as udproxy -t would, then freed; the control
+ * socket path is looked up in it as udproxy -s does. Build and run
  * with "make fuzz" (clang); crashes, leaks and UB abort the run.
  */
 #include "autoconf.h"
@@ -24,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char	 path[64];
 	struct conf	*conf;
-	char		 err[CONF_ERRLEN];
+	char		 err[CONF_ERRLEN], sock[CONF_CONTROL_MAX];
 	FILE		*f;
 
 	if (path[0] == '\0') {
@@ -42,5 +43,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		conf_free(conf);
 	else if (strlen(err) == 0)
 		abort();	/* every failure must say why */
+	/* udproxy -s: the control path, found even in a broken file. */
+	if (conf_peek_control(path, sock, sizeof(sock)) == 0 &&
+	    (sock[0] != '/' || strlen(sock) >= sizeof(sock)))
+		abort();
 	return 0;
 }
