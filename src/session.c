@@ -215,7 +215,7 @@ session_new(struct route *r, const struct dgram *d,
 		s->originlen = s->clientlen;
 	}
 	memcpy(s->pp_hdr, pp, pplen);
-	s->pp_len = (uint16_t)pplen;
+	s->pp_len = s->pp_size = (uint16_t)pplen;
 	s->local = d->local;
 	s->fd = fd;
 	s->up = u;
@@ -398,7 +398,7 @@ session_adopt(struct route *r, int fd, const struct session_state *st)
 	s->reply_bytes = st->reply_bytes;
 	s->src = LIMIT_NONE;
 	memcpy(s->pp_hdr, st->pp_hdr, pplen);
-	s->pp_len = (uint16_t)pplen;
+	s->pp_len = s->pp_size = (uint16_t)pplen;
 	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	if (event_add(&s->ev, NULL) == -1) {
@@ -467,6 +467,8 @@ session_repin(struct session *s, uint64_t now)
 	pool_attach(r->pool, u);
 	s->up = u;
 	s->nrequests = s->nreplies = 0;
+	/* send = "first": the new upstream has not seen the header yet. */
+	s->pp_len = s->pp_size;
 	r->stats.sessions_moved++;
 	return 0;
 }

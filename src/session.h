@@ -82,6 +82,8 @@ struct session {
 	uint64_t		 reply_bytes;
 	struct guard_pace	*pace;		/* upload/download_rate state */
 	uint16_t		 pp_len;	/* PROXY header still to send */
+	uint16_t		 pp_size;	/* as built: sent again to a
+						   new upstream */
 	unsigned char		 pp_hdr[];	/* built once, at creation */
 };
 

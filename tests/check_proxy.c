@@ -460,6 +460,49 @@ START_TEST(accept_access_log)
 }
 END_TEST
 
+/*
+ * send = "first" and a session moved to another pool member (its own
+ * went down): the new member gets the header with its first datagram.
+ */
+START_TEST(first_after_failover)
+{
+	struct mock	*ma = mock_start(AF_INET, 0, MOCK_PROXY, "A");
+	struct mock	*mb = mock_start(AF_INET, 0, MOCK_PROXY, "B");
+	struct mock	*gone, *other;
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 me[80], want[256], buf[256];
+	int		 c, i;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstreams = [ \"127.0.0.1:%u\", \"127.0.0.1:%u\" ]; "
+	    "max_fails = 1; proxy_protocol = { send = \"first\"; }; } );\n",
+	    lp, ma->port, mb->port);
+	c = client_open(AF_INET, lp);
+	local_name(c, me, sizeof(me));
+	ck_assert_int_eq(client_rt_str(c, "one", buf, sizeof(buf), 2000), 0);
+	gone = buf[0] == 'A' ? ma : mb;
+	other = buf[0] == 'A' ? mb : ma;
+	snprintf(want, sizeof(want), "%c %s 127.0.0.1:%u one", buf[0], me,
+	    lp);
+	ck_assert_str_eq(buf, want);
+	mock_stop(gone);
+	/* Refused (ICMP), the member goes down, the session moves. */
+	for (i = 0; i < 20 * h_slow(); i++)
+		if (client_rt_str(c, "two", buf, sizeof(buf), 300) == 0)
+			break;
+	snprintf(want, sizeof(want), "%c %s 127.0.0.1:%u two",
+	    other == ma ? 'A' : 'B', me, lp);
+	ck_assert_str_eq(buf, want);
+	snprintf(want, sizeof(want), "%c - three", other == ma ? 'A' : 'B');
+	rt_expect(c, "three", want);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_moved"), 1);
+	close(c);
+	stop(d);
+	mock_stop(other);
+}
+END_TEST
+
 /* A reload that turns the header on makes new sessions that carry it. */
 START_TEST(reload_turns_on)
 {
@@ -509,6 +552,7 @@ main(void)
 	tcase_add_test(tc, accept_v6_client);
 	tcase_add_test(tc, reload_turns_on);
 	tcase_add_test(tc, accept_access_log);
+	tcase_add_test(tc, first_after_failover);
 	suite_add_tcase(s, tc);
 	failed = h_run_suite(s);
 	return failed;
