@@ -5,7 +5,7 @@
 # valgrind (Check's forks confuse leak reports); integration tests run
 # as they are, with the daemon they start wrapped by UDPROXY_WRAPPER.
 case "$1" in
-*check_forward|*check_reload|*check_daemon|*check_daemon_root|*check_proxy|*check_transparent|*.sh)
+*check_forward|*check_pools|*check_reload|*check_daemon|*check_daemon_root|*check_proxy|*check_transparent|*.sh)
 	exec "$@" ;;
 esac
 CK_FORK=no exec valgrind --quiet --error-exitcode=99 --leak-check=full \
