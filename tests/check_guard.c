@@ -318,34 +318,71 @@ START_TEST(test_reply_ratio)
 END_TEST
 
 /* Offers 5x the upload rate for a second; the echoes arrive at the rate. */
+/*
+ * Datagram seq of the upload test: 600 to 1299 bytes, "%08lld" then a
+ * byte pattern of seq, so an echo shows any corruption or reordering.
+ */
+static size_t
+seq_fill(char *buf, long long seq)
+{
+	size_t	len = 600 + (size_t)(seq * 37 % 700), i;
+	char	head[24];
+
+	snprintf(head, sizeof(head), "%08lld", seq % 100000000);
+	memcpy(buf, head, 8);
+	for (i = 8; i < len; i++)
+		buf[i] = (char)((seq * 7 + (long long)i) & 0xff);
+	return len;
+}
+
+static long long
+seq_check(const char *buf, ssize_t n, long long last)
+{
+	char		want[1400];
+	long long	seq;
+
+	ck_assert_int_ge(n, 8);
+	ck_assert_int_eq(sscanf(buf, "%8lld", &seq), 1);
+	ck_assert_msg(seq > last, "datagram %lld after %lld", seq, last);
+	ck_assert_int_eq((size_t)n, seq_fill(want, seq));
+	ck_assert_msg(memcmp(buf, want, (size_t)n) == 0, "datagram %lld "
+	    "corrupted", seq);
+	return seq;
+}
+
 START_TEST(test_upload_rate)
 {
 	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
 	uint16_t	 port = h_free_port(AF_INET);
 	struct daemon	*d;
-	char		 req[1000], buf[2048];
+	char		 req[1400], buf[2048];
 	int64_t		 t0, t1, tend;
-	long long	 bytes = 0, sent = 0, want;
+	long long	 bytes = 0, sent = 0, want, last = -1;
 	ssize_t		 n;
 	int		 fd;
 
 	d = start(ROUTE, port, m->port, "upload_rate = 100000;");
-	memset(req, 'u', sizeof(req));
 	fd = from("127.0.0.2", port);
 	rt_ok(fd, "start");
 	t0 = now_ms();
 	tend = t0 + 1000;
 	while ((t1 = now_ms()) < tend) {
-		send(fd, req, sizeof(req), 0);	/* 500 kB/s offered */
+		/* ~475 kB/s offered, sizes varying so the queue's ring wraps
+		 * at odd offsets. */
+		send(fd, req, seq_fill(req, sent), 0);
 		sent++;
-		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			last = seq_check(buf, n, last);
 			bytes += n;
+		}
 		h_sleep_ms(2);
 	}
 	/* What arrived in the window, plus what was queued at its end
 	 * (at most 8 datagrams) arriving just after. */
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		last = seq_check(buf, n, last);
 		bytes += n;
+	}
 	want = 100000 * (t1 - t0) / 1000;
 	ck_assert_msg(bytes >= want * 90 / 100 && bytes <= want * 110 / 100,
 	    "%lld bytes echoed in %lld ms, want %lld +-10%%", bytes,
