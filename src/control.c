@@ -653,6 +653,7 @@ control_cmd_status(struct control_conn *c, const char *args)
 	control_line(c, "config %s", up->conf->path);
 	control_line(c, "control %s", c->ctl->path);
 	control_line(c, "reloading %s", up->reloader->running ? "yes" : "no");
+	control_line(c, "upgrading %s", up->upgrade != NULL ? "yes" : "no");
 	control_finish(c);
 }
 

@@ -124,7 +124,7 @@ START_TEST(commands_and_outcomes)
 	    (long)d->pid, PACKAGE_VERSION);
 	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
 	snprintf(want, sizeof(want), "\nroutes 1\nsessions 0\nconfig %s\n"
-	    "control %s\nreloading no\n", conf, sock);
+	    "control %s\nreloading no\nupgrading no\n", conf, sock);
 	ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
 	ck_assert_str_eq(r.err, "");
 
