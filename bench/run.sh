@@ -560,6 +560,7 @@ if [[ $SYSCALLS == 1 ]] && command -v perf >/dev/null &&
 		[[ $t == direct ]] && continue
 		pid=${PID[$t]}
 		alive "$t"
+		fd0=$(nfds "$pid")
 		read -r u0 s0 <<<"$(cpusplit "$pid")"
 		start_bg /dev/null "$TMP/perf-$t.txt" perf stat -x , \
 		    -e raw_syscalls:sys_enter -p "$pid"
@@ -580,6 +581,7 @@ if [[ $SYSCALLS == 1 ]] && command -v perf >/dev/null &&
 		    "$(awk "BEGIN { t = $u1 - $u0 + $s1 - $s0; if (t > 0) printf \"%.0f\", ($u1 - $u0) * 100 / t; else print \"-\" }")" \
 		    "$(jget replies_per_s "$out")" >>"$PROF"
 		log "  prof $(tail -n 1 "$PROF")"
+		((${P_N[$pp]} >= 1000)) && wait_sessions "$t" "$fd0"
 	done
 fi
 
