@@ -79,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char		 text[4096];
 	const char		*allow[FUZZ_MAX], *deny[FUZZ_MAX];
-	struct rule		 r[2 * FUZZ_MAX];
+	struct rule		 r[4 * FUZZ_MAX];	/* "all" is two */
 	struct acl_prefix	 p[2];
 	struct acl		*acl;
 	char			 why[256], *line, *save;
