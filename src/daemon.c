@@ -82,10 +82,17 @@ pidfile_open(const char *path, char *err, size_t errlen)
 int
 pidfile_write(struct pidfile *pf, char *err, size_t errlen)
 {
+	return pidfile_write_pid(pf, getpid(), err, errlen);
+}
+
+/* Another process's pid: an upgrade's new process, before it serves. */
+int
+pidfile_write_pid(struct pidfile *pf, pid_t pid, char *err, size_t errlen)
+{
 	char	buf[32];
 	int	n;
 
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
 	if (ftruncate(pf->fd, 0) == -1 ||
 	    pwrite(pf->fd, buf, (size_t)n, 0) != n) {
 		snprintf(err, errlen, "pidfile %s: %s", pf->path,

@@ -10,6 +10,7 @@
 #ifndef UDPROXY_DAEMON_H
 #define UDPROXY_DAEMON_H
 
+#include <sys/types.h>
 #include <stddef.h>
 
 struct pidfile {
@@ -19,6 +20,7 @@ struct pidfile {
 
 struct pidfile	*pidfile_open(const char *, char *, size_t);
 int		 pidfile_write(struct pidfile *, char *, size_t);
+int		 pidfile_write_pid(struct pidfile *, pid_t, char *, size_t);
 void		 pidfile_remove(struct pidfile *);
 void		 pidfile_release(struct pidfile *);
 int		 daemon_detach(struct pidfile *);

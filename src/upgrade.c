@@ -447,8 +447,20 @@ upgrade_read_cb(evutil_socket_t fd, short what, void *arg)
 			    strerror(errno));
 		return;
 	case UPGRADE_READY:
+		/*
+		 * The pidfile names the new process before anyone hears that
+		 * the upgrade is done (the lock is shared: same open file).
+		 */
+		if (u->frozen && u->up->pidfile != NULL &&
+		    pidfile_write_pid(u->up->pidfile, u->newpid, buf,
+		    sizeof(buf)) == -1)
+			log_warning("%s", buf);
 		if (!u->frozen || upgrade_send(u->fd, UPGRADE_GO, NULL, 0,
 		    NULL, 0, 0) == -1) {
+			if (u->up->pidfile != NULL &&
+			    pidfile_write(u->up->pidfile, buf,
+			    sizeof(buf)) == -1)
+				log_warning("%s", buf);
 			upgrade_fail(u, 1, "the new process was ready too "
 			    "early or went away");
 			return;
