@@ -585,6 +585,17 @@ pool_usable(const struct pool *p, const struct upstream *u, uint64_t now)
 	    (!u->failed || now >= u->down_until_ms);
 }
 
+/* u's fail_timeout is over: it takes sessions again. */
+static void
+pool_recover(struct pool *p, struct upstream *u)
+{
+	u->failed = 0;
+	u->fails = 0;
+	pool_failq_remove(p, u);
+	if (p->balance == POOL_LEAST_SESSIONS && !u->down)
+		pool_heap_insert(&p->set[u->backup ? 1 : 0], u);
+}
+
 /* Failed members whose fail_timeout is over take sessions again. */
 static void
 pool_refresh(struct pool *p, uint64_t now)
@@ -598,11 +609,7 @@ pool_refresh(struct pool *p, uint64_t now)
 			i++;
 			continue;
 		}
-		u->failed = 0;
-		u->fails = 0;
-		pool_failq_remove(p, u);
-		if (p->balance == POOL_LEAST_SESSIONS && !u->down)
-			pool_heap_insert(&p->set[u->backup ? 1 : 0], u);
+		pool_recover(p, u);
 	}
 }
 
@@ -615,6 +622,9 @@ int
 pool_fail(struct pool *p, struct upstream *u, uint64_t now)
 {
 	u->failures++;
+	/* Back up by time but not yet seen by a pick: it counts afresh. */
+	if (u->failed && now >= u->down_until_ms)
+		pool_recover(p, u);
 	if (u->removed || u->failed || p->max_fails == 0 || pool_single(p))
 		return 0;
 	if (u->fails == 0 || now - u->fail_since_ms >= p->fail_timeout_ms) {

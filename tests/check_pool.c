@@ -475,6 +475,15 @@ START_TEST(test_max_fails)
 	ck_assert_int_eq(pool_usable(p, u, 2599), 0);
 	ck_assert_int_eq(pool_usable(p, u, 2600), 1);
 	ck_assert_uint_eq(u->failures, 7);
+	/*
+	 * Back by time, with no pick since (sessions all pinned): failures
+	 * count again and take it down again.
+	 */
+	ck_assert_int_eq(pool_fail(p, u, 2700), 0);
+	ck_assert_int_eq(pool_fail(p, u, 2800), 0);
+	ck_assert_int_eq(pool_fail(p, u, 2900), 1);
+	ck_assert_int_eq(pool_usable(p, u, 2900), 0);
+	ck_assert_uint_eq(p->nfailq, 1);
 	pool_free(p);
 	pool_conf_free(&pc);
 
