@@ -176,13 +176,16 @@ START_TEST(backup_takeover_and_return)
 	uint16_t	 lp = h_free_port(AF_INET), pport = p->port;
 	struct daemon	*d;
 	char		 tag[32], buf[64];
-	int		 c1, c2, c3;
+	int		 c1, c2, c3, ft;
 	int64_t		 t0;
 
+	/* Long enough for a slow run (valgrind) to see p down. */
+	ft = 2 * h_slow();
 	writeconf("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\";\n"
 	    "  upstreams = ( \"127.0.0.1:%u\",\n"
 	    "    { address = \"127.0.0.1:%u\"; backup = true; } );\n"
-	    "  max_fails = 1; fail_timeout = 1; } );\n", lp, pport, k->port);
+	    "  max_fails = 1; fail_timeout = %d; } );\n", lp, pport, k->port,
+	    ft);
 	d = start();
 	c1 = client_open(AF_INET, lp);
 	rt_tag(c1, "one", tag, sizeof(tag));
@@ -190,12 +193,10 @@ START_TEST(backup_takeover_and_return)
 
 	mock_stop(p);
 	/* The refusal of this one takes p down; no reply comes. */
-	ck_assert_int_eq(client_rt_str(c1, "lost", buf, sizeof(buf), 300),
-	    -1);
-	ck_assert_int_eq(daemon_wait_log(d, "route r: upstream 127.0.0.1:",
-	    1, 3000), 0);
-	ck_assert_int_eq(daemon_log_count(d, ") down for 1000 ms after 1 "
-	    "failures"), 1);
+	ck_assert_int_eq(send(c1, "lost", 4, 0), 4);
+	snprintf(buf, sizeof(buf), ") down for %d ms after 1 failures",
+	    ft * 1000);
+	ck_assert_int_eq(daemon_wait_log(d, buf, 1, 3000), 0);
 	t0 = h_now_ms();
 	rt_tag(c1, "moved", tag, sizeof(tag));
 	ck_assert_str_eq(tag, "k");
@@ -206,7 +207,7 @@ START_TEST(backup_takeover_and_return)
 	/* p is back on its port; after fail_timeout it takes new sessions. */
 	p = mock_start(AF_INET, pport, MOCK_PEER, "p");
 	ck_assert_ptr_nonnull(p);
-	while (h_now_ms() - t0 < 1200)
+	while (h_now_ms() - t0 < ft * 1000 + 200)
 		h_sleep_ms(50);
 	c3 = client_open(AF_INET, lp);
 	rt_tag(c3, "three", tag, sizeof(tag));
@@ -296,8 +297,11 @@ START_TEST(down_and_no_upstream)
 		    -1);
 	ck_assert_int_eq(daemon_stat(d, "q", "drop_no_upstream"), 3);
 	ck_assert_int_eq(daemon_stat(d, "q", "sessions_created"), 0);
-	ck_assert_int_eq(daemon_log_count(d, "route q: no usable upstream, "
-	    "dropping datagrams (0 suppressed)"), 1);
+	/* Logged at most once a second (more often only on a slow run). */
+	ck_assert_int_ge(daemon_log_count(d, "route q: no usable upstream, "
+	    "dropping datagrams ("), 1);
+	ck_assert_int_le(daemon_log_count(d, "route q: no usable upstream, "
+	    "dropping datagrams ("), 3);
 	close(c);
 	stop(d);
 	mock_stop(a);
