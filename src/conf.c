@@ -19,6 +19,7 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "health.h"
 #include "conffile.h"
 #include "xmalloc.h"
 
@@ -796,6 +797,91 @@ conf_parse_pool(struct conf_ctx *ctx, const config_setting_t *g,
 	return 0;
 }
 
+/*
+ * health_check = { interval = 5; timeout = 1; send = "..."; expect = "...";
+ * rise = 2; fall = 3; }: send is required, the rest has defaults.
+ */
+static int
+conf_parse_health(struct conf_ctx *ctx, const config_setting_t *g,
+    struct route_conf *rc)
+{
+	struct health_conf	*hc;
+	config_setting_t	*s, *timeout = NULL, *send = NULL;
+	const char		*key;
+	char			 what[CONF_NAME_MAX + 64], why[128], *str = NULL;
+	int			 i, n, rv = -1;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return conf_fail(ctx, g, "route '%s': health_check must be a "
+		    "group { ... }, not %s", rc->name,
+		    conf_type_name(config_setting_type(g)));
+	free(rc->health);
+	hc = rc->health = xcalloc(1, sizeof(*hc));
+	health_conf_defaults(hc);
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned int)i);
+		key = config_setting_name(s);
+		snprintf(what, sizeof(what), "route '%s': health_check: %s",
+		    rc->name, key);
+		if (strcmp(key, "interval") == 0) {
+			if (conf_get_seconds(ctx, s, what,
+			    &hc->interval_ms) == -1)
+				goto out;
+			if (hc->interval_ms > HEALTH_INTERVAL_MAX_S * 1000) {
+				conf_fail(ctx, s, "%s must be at most %d "
+				    "seconds", what, HEALTH_INTERVAL_MAX_S);
+				goto out;
+			}
+		} else if (strcmp(key, "timeout") == 0) {
+			if (conf_get_seconds(ctx, s, what,
+			    &hc->timeout_ms) == -1)
+				goto out;
+			timeout = s;
+		} else if (strcmp(key, "rise") == 0 ||
+		    strcmp(key, "fall") == 0) {
+			if (conf_get_uint(ctx, s, what, 1, HEALTH_COUNT_MAX,
+			    key[0] == 'r' ? &hc->rise : &hc->fall) == -1)
+				goto out;
+		} else if (strcmp(key, "send") == 0 ||
+		    strcmp(key, "expect") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+				conf_fail(ctx, s, "%s must be a string, not %s",
+				    what, conf_type_name(
+				    config_setting_type(s)));
+				goto out;
+			}
+			if (health_unescape(config_setting_get_string(s),
+			    key[0] == 's' ? hc->send : hc->expect,
+			    HEALTH_PAYLOAD_MAX, key[0] == 's' ? &hc->send_len :
+			    &hc->expect_len, why, sizeof(why)) == -1) {
+				conf_fail(ctx, s, "%s: %s", what, why);
+				goto out;
+			}
+			if (key[0] == 's')
+				send = s;
+		} else {
+			conf_fail(ctx, s, "route '%s': health_check: unknown "
+			    "setting '%s'", rc->name, key);
+			goto out;
+		}
+	}
+	if (send == NULL) {
+		conf_fail(ctx, g, "route '%s': health_check: missing 'send'",
+		    rc->name);
+		goto out;
+	}
+	if (hc->timeout_ms > hc->interval_ms) {
+		conf_fail(ctx, timeout, "route '%s': health_check: timeout "
+		    "must not exceed interval", rc->name);
+		goto out;
+	}
+	rv = 0;
+out:
+	free(str);
+	return rv;
+}
+
 static int
 conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
     unsigned int index, struct route_conf *rc)
@@ -899,6 +985,13 @@ conf_parse_route(struct conf_ctx *ctx, const config_setting_t *g,
 		} else if (strcmp(key, "receive_buffer_size") == 0) {
 			if (conf_get_uint(ctx, s, what, CONF_RCVBUF_MIN,
 			    CONF_RCVBUF_MAX, &rc->rcvbuf) == -1)
+				return -1;
+		} else if (strcmp(key, "resolve_interval") == 0) {
+			if (conf_get_seconds(ctx, s, what,
+			    &rc->resolve_interval_ms) == -1)
+				return -1;
+		} else if (strcmp(key, "health_check") == 0) {
+			if (conf_parse_health(ctx, s, rc) == -1)
 				return -1;
 		} else if (strcmp(key, "max_datagram_size") == 0) {
 			/* Not 0: that is what 2^32 wraps to. */
@@ -1289,6 +1382,7 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 	const char		*key;
 	char			*level = NULL;
 	int			 i, n, rv;
+	config_setting_t	*rmin = NULL, *rmax = NULL;
 
 	root = config_root_setting(cf);
 	n = config_setting_length(root);
@@ -1347,6 +1441,16 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 		} else if (strcmp(key, "resolver") == 0) {
 			if (conf_parse_resolver(ctx, conf, s) == -1)
 				return -1;
+		} else if (strcmp(key, "resolve_min") == 0) {
+			if (conf_get_seconds(ctx, s, "resolve_min",
+			    &conf->resolve_min_ms) == -1)
+				return -1;
+			rmin = s;
+		} else if (strcmp(key, "resolve_max") == 0) {
+			if (conf_get_seconds(ctx, s, "resolve_max",
+			    &conf->resolve_max_ms) == -1)
+				return -1;
+			rmax = s;
 		} else if (strcmp(key, "resolver_timeout") == 0) {
 			if (conf_get_seconds(ctx, s, "resolver_timeout",
 			    &conf->resolver_timeout_ms) == -1)
@@ -1378,6 +1482,11 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 	acl_free(acl);
 	if (routes == NULL)
 		return conf_fail(ctx, NULL, "no 'routes' list: nothing to do");
+	if (conf->resolve_min_ms > conf->resolve_max_ms)
+		return conf_fail(ctx, rmax != NULL ? rmax : rmin, "resolve_min "
+		    "(%llu ms) must not exceed resolve_max (%llu ms)",
+		    (unsigned long long)conf->resolve_min_ms,
+		    (unsigned long long)conf->resolve_max_ms);
 	if (conf_parse_routes(ctx, conf, routes) == -1)
 		return -1;
 	/* Routes inherit the top-level access log and its format. */
@@ -1429,6 +1538,8 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	conf->path = xstrdup(path);
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->resolver_timeout_ms = CONF_RESOLVER_TIMEOUT_MS;
+	conf->resolve_min_ms = CONF_RESOLVE_MIN_MS;
+	conf->resolve_max_ms = CONF_RESOLVE_MAX_MS;
 	dir = conf_dirname(path);
 	config_init(&cf);
 	config_set_include_dir(&cf, dir);
@@ -1479,6 +1590,7 @@ conf_free(struct conf *conf)
 		free(conf->routes[i].listen_str);
 		pool_conf_free(&conf->routes[i].pool);
 		free(conf->routes[i].file);
+		free(conf->routes[i].health);
 		acl_free(conf->routes[i].pp_from);
 		acl_free(conf->routes[i].guard.acl);
 		free(conf->routes[i].access_log);

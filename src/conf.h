@@ -36,6 +36,8 @@ struct acl;
 #define CONF_RESOLVERS_MAX	8
 #define CONF_RESOLVER_TIMEOUT_MS	5000
 #define CONF_RESOLVER_TIMEOUT_MAX_S	60
+#define CONF_RESOLVE_MIN_MS	1000
+#define CONF_RESOLVE_MAX_MS	3600000
 #define CONF_COUNT_MAX		1000000	/* responses, requests */
 #define CONF_FAILS_MAX		1000
 
@@ -71,6 +73,8 @@ struct conf_guard {
 #define CONF_TABLE_DEFAULT	65536
 #define CONF_RATIO_MAX		1000
 
+struct health_conf;
+
 struct route_conf {
 	char		*name;
 	char		*listen_str;
@@ -79,6 +83,8 @@ struct route_conf {
 	int		 responses;		/* -1: any number */
 	unsigned int	 requests;		/* 0: any number */
 	uint64_t	 idle_ms;
+	uint64_t	 resolve_interval_ms;	/* 0: names only at reload */
+	struct health_conf *health;		/* NULL: no active checks */
 	unsigned int	 max_sessions;		/* 0: only the global cap */
 	unsigned int	 max_datagram;
 	unsigned int	 rcvbuf;		/* 0: the kernel's default */
@@ -112,6 +118,8 @@ struct conf {
 	char			**resolvers;	/* "ip:port"; none: resolv.conf */
 	size_t			 nresolvers;
 	uint64_t		 resolver_timeout_ms;
+	uint64_t		 resolve_min_ms;	/* bounds on re-resolving */
+	uint64_t		 resolve_max_ms;
 	struct route_conf	*routes;
 	size_t			 nroutes;
 	struct stats_conf	*stats;		/* NULL: no endpoint */

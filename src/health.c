@@ -157,7 +157,7 @@ health_result(struct health_target *t, int ok, const char *why)
 	else
 		log_notice("route %s: upstream %s is down (health check: %u "
 		    "misses, last: %s)", h->route, t->label, h->conf.fall, why);
-	h->cb(t->cookie, t->st.up, h->arg);
+	h->cb(t, t->st.up, h->arg);
 }
 
 static void
@@ -355,6 +355,30 @@ health_remove(struct health_target *t)
 	if (t->fd != -1)
 		close(t->fd);
 	free(t);
+}
+
+struct health_target *
+health_first(struct health *h)
+{
+	return TAILQ_FIRST(&h->targets);
+}
+
+struct health_target *
+health_next(struct health_target *t)
+{
+	return TAILQ_NEXT(t, entry);
+}
+
+void *
+health_target_cookie(const struct health_target *t)
+{
+	return t->cookie;
+}
+
+const struct addr *
+health_target_addr(const struct health_target *t)
+{
+	return &t->addr;
 }
 
 int

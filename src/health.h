@@ -58,14 +58,18 @@ void		 health_state_init(struct health_state *);
 int		 health_state_update(struct health_state *,
 		    const struct health_conf *, int ok);
 
-/* cookie is what health_add was given; up is the new state. */
-typedef void	(*health_change_cb)(void *cookie, int up, void *arg);
+/* The target's state changed to up (1) or down (0). */
+typedef void	(*health_change_cb)(struct health_target *, int up, void *);
 
 struct health	*health_new(struct event_base *, const struct health_conf *,
 		    const char *route, health_change_cb, void *);
 void		 health_set_conf(struct health *, const struct health_conf *);
 struct health_target *health_add(struct health *, const struct addr *,
 		    void *cookie);
+void		*health_target_cookie(const struct health_target *);
+struct health_target *health_first(struct health *);
+struct health_target *health_next(struct health_target *);
+const struct addr *health_target_addr(const struct health_target *);
 void		 health_remove(struct health_target *);
 int		 health_target_up(const struct health_target *);
 void		 health_free(struct health *);

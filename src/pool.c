@@ -298,7 +298,7 @@ pool_rebuild(struct pool *p)
 			pool_build_alias(s);
 		if (p->balance == POOL_LEAST_SESSIONS)
 			for (i = 0; i < s->n; i++)
-				if (!s->m[i]->failed)
+				if (!s->m[i]->failed && !s->m[i]->checked_down)
 					pool_heap_insert(s, s->m[i]);
 	}
 }
@@ -581,7 +581,7 @@ int
 pool_usable(const struct pool *p, const struct upstream *u, uint64_t now)
 {
 	(void)p;
-	return !u->down && !u->removed &&
+	return !u->down && !u->removed && !u->checked_down &&
 	    (!u->failed || now >= u->down_until_ms);
 }
 
@@ -592,7 +592,7 @@ pool_recover(struct pool *p, struct upstream *u)
 	u->failed = 0;
 	u->fails = 0;
 	pool_failq_remove(p, u);
-	if (p->balance == POOL_LEAST_SESSIONS && !u->down)
+	if (p->balance == POOL_LEAST_SESSIONS && !u->down && !u->checked_down)
 		pool_heap_insert(&p->set[u->backup ? 1 : 0], u);
 }
 
@@ -649,6 +649,24 @@ pool_success(struct pool *p, struct upstream *u)
 	(void)p;
 	if (!u->failed)
 		u->fails = 0;
+}
+
+/*
+ * Active health: a member the checks mark down takes no new session (and
+ * sessions pinned to it move), until they mark it up again.
+ */
+void
+pool_set_checked(struct pool *p, struct upstream *u, int down)
+{
+	if (u->checked_down == down)
+		return;
+	u->checked_down = down;
+	if (p->balance != POOL_LEAST_SESSIONS || u->down || u->removed)
+		return;
+	if (down)
+		pool_heap_remove(&p->set[u->backup ? 1 : 0], u);
+	else if (!u->failed)
+		pool_heap_insert(&p->set[u->backup ? 1 : 0], u);
 }
 
 void

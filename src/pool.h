@@ -63,6 +63,7 @@ struct upstream {
 	int		 down;		/* configured down */
 	int		 removed;	/* gone from the pool at a reload */
 	int		 failed;	/* down by health until down_until */
+	int		 checked_down;	/* down by active health checks */
 	unsigned int	 fails;		/* within the current window */
 	uint64_t	 fail_since_ms;
 	uint64_t	 down_until_ms;
@@ -117,6 +118,7 @@ void		 pool_attach(struct pool *, struct upstream *);
 void		 pool_detach(struct pool *, struct upstream *);
 int		 pool_fail(struct pool *, struct upstream *, uint64_t);
 void		 pool_success(struct pool *, struct upstream *);
+void		 pool_set_checked(struct pool *, struct upstream *, int);
 int		 pool_conf_same_addrs(const struct pool_conf *,
 		    const struct pool_conf *);
 int		 pool_conf_same(const struct pool_conf *,

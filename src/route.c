@@ -17,6 +17,7 @@
 #include "guard.h"
 #include "listener.h"
 #include "log.h"
+#include "monitor.h"
 #include "pool.h"
 #include "proxyproto.h"
 #include "route.h"
@@ -57,6 +58,7 @@ route_new(struct worker *w, const struct route_conf *rc,
 	route_watch(r, clock_ms());
 	guard_route_init(r);
 	route_apply_rcvbuf(r);
+	r->monitor = monitor_new(r);
 	return r;
 }
 
@@ -134,6 +136,7 @@ route_free(struct route *r)
 	/* Queued replies name this route and may leave by its listener. */
 	txbatch_flush(r->worker->tx);
 	route_close_sessions(r, SESSION_END_SHUTDOWN);
+	monitor_free(r->monitor);
 	event_free(r->ev_read);
 	event_free(r->ev_expire);
 	event_free(r->ev_retry);
@@ -210,6 +213,7 @@ route_set_conf(struct route *r, const struct route_conf *rc)
 	guard_route_reconf(r);
 	if (pool_apply(r->pool, &rc->pool) > 0)
 		closed = route_prune(r);
+	monitor_apply(r->monitor);
 	route_schedule_expire(r, clock_ms());
 	return closed;
 }

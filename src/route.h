@@ -23,6 +23,7 @@
 
 struct event;
 struct listener;
+struct monitor;
 struct route_conf;
 struct pool;
 struct session;
@@ -47,6 +48,7 @@ struct route {
 	struct event		*ev_expire;
 	struct event		*ev_retry;	/* re-adds ev_read after a failure */
 	struct pool		*pool;		/* its upstreams */
+	struct monitor		*monitor;	/* health checks, names */
 	size_t			 nsessions;	/* live, in the map or not */
 	struct sessmap		 map;
 	struct session_q	 idleq;		/* least recently active first */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "reload.h"
 #include "reloader.h"
+#include "resolve.h"
 #include "route.h"
 #include "stats_http.h"
 #include "transparent.h"
@@ -238,6 +239,54 @@ udproxy_warn_cb(const char *msg, void *arg)
 	log_warning("%s", msg);
 }
 
+/* Whether some route re-resolves names while it runs. */
+static int
+udproxy_watches_names(const struct conf *conf)
+{
+	size_t	i, m;
+
+	for (i = 0; i < conf->nroutes; i++) {
+		if (conf->routes[i].resolve_interval_ms == 0)
+			continue;
+		for (m = 0; m < conf->routes[i].pool.nmembers; m++)
+			if (conf->routes[i].pool.members[m].host != NULL)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * The resolver the routes' resolve_interval watches use, made for conf
+ * and handed to the workers before the commit; returns the one it
+ * replaces (to free once the commit has moved every watch), or NULL.
+ */
+static struct resolve *
+udproxy_set_resolver(struct udproxy *up, const struct conf *conf)
+{
+	struct resolve	*old = up->resolver, *r = NULL;
+	char		 err[CONF_ERRLEN];
+	size_t		 i;
+
+	if (udproxy_watches_names(conf)) {
+		if (old != NULL && up->conf != NULL &&
+		    conf_same_resolver(up->conf, conf)) {
+			r = old;
+			old = NULL;
+		} else if ((r = resolve_new(up->base,
+		    (const char *const *)conf->resolvers, conf->nresolvers,
+		    conf->resolver_timeout_ms, err, sizeof(err))) == NULL)
+			log_warning("%s: names are not re-resolved: %s",
+			    conf->path, err);
+	}
+	up->resolver = r;
+	for (i = 0; i < up->nworkers; i++) {
+		up->workers[i]->resolver = r;
+		up->workers[i]->resolve_min_ms = conf->resolve_min_ms;
+		up->workers[i]->resolve_max_ms = conf->resolve_max_ms;
+	}
+	return old;
+}
+
 /*
  * Makes conf the running configuration (taking ownership) and puts the
  * summary line in msg, or leaves everything as it was and returns -1 with
@@ -247,6 +296,7 @@ int
 udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
     size_t msglen)
 {
+	struct resolve		*oldr;
 	struct reload_plan	 *plan;
 	struct reload_summary	  sum;
 	struct accesslog	**logs;
@@ -275,8 +325,11 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 	}
 	/* What the commit logs is logged at the level the new file asks for. */
 	log_setlevel(conf->log_level);
+	oldr = udproxy_set_resolver(up, conf);
 	reload_commit(plan, up, &sum);
 	reload_plan_free(plan);
+	/* The routes watch their names on the new resolver now. */
+	resolve_free(oldr);
 	udproxy_alogs_commit(up, logs, nlogs);
 	udproxy_http_commit(up, conf, http);
 	up->generation++;
@@ -400,6 +453,7 @@ udproxy_free(struct udproxy *up)
 	for (i = 0; i < up->nroutes; i++)
 		route_free(up->routes[i]);
 	free(up->routes);
+	resolve_free(up->resolver);
 	stats_http_free(up->http);
 	/* After the routes: their sessions' last lines are in, flushed. */
 	for (i = 0; i < up->nalogs; i++)

@@ -23,6 +23,7 @@ struct event;
 struct accesslog;
 struct event_base;
 struct reloader;
+struct resolve;
 struct route;
 struct stats_http;
 struct worker;
@@ -37,6 +38,7 @@ struct udproxy {
 	size_t			 nroutes;
 	struct event		*ev_signal[5];
 	struct reloader		*reloader;	/* the reload pipeline */
+	struct resolve		*resolver;	/* for resolve_interval */
 	struct control		*control;	/* NULL: none */
 	const char		*control_default; /* without 'control' */
 	uint64_t		 started_ms;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct resolve;
 struct rxbatch;
 struct txbatch;
 
@@ -29,6 +30,9 @@ struct worker {
 	size_t			 nsessions;	/* live, on every route */
 	size_t			 max_sessions;	/* this worker's share */
 	uint64_t		 sessions_refused; /* at max_sessions */
+	struct resolve		*resolver;	/* for resolve_interval */
+	uint64_t		 resolve_min_ms;
+	uint64_t		 resolve_max_ms;
 };
 
 struct worker	*worker_new(struct event_base *);

@@ -36,6 +36,7 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "health.h"
 #include "resolve.h"
 #include "acl.h"
 #include "stats_http.h"
@@ -1239,6 +1240,83 @@ START_TEST(test_peek_control)
 }
 END_TEST
 
+START_TEST(test_health_check_parse)
+{
+	struct conf		*c;
+	const struct health_conf *hc;
+
+	c = load_ok(RT("health_check = { interval = 2; timeout = 0.5; "
+	    "send = \"\\\\x00\\\\x01ping\"; expect = \"PO\\\\x4eG\"; rise = 4; "
+	    "fall = 5; };"));
+	hc = c->routes[0].health;
+	ck_assert_ptr_nonnull(hc);
+	ck_assert_uint_eq(hc->interval_ms, 2000);
+	ck_assert_uint_eq(hc->timeout_ms, 500);
+	ck_assert_uint_eq(hc->rise, 4);
+	ck_assert_uint_eq(hc->fall, 5);
+	ck_assert_uint_eq(hc->send_len, 6);
+	ck_assert(memcmp(hc->send, "\x00\x01ping", 6) == 0);
+	ck_assert_uint_eq(hc->expect_len, 4);
+	ck_assert(memcmp(hc->expect, "PONG", 4) == 0);
+	conf_free(c);
+	/* Defaults: 5 s, 1 s, rise 2, fall 3, any reply. */
+	c = load_ok(RT("health_check = { send = \"x\"; };"));
+	hc = c->routes[0].health;
+	ck_assert_uint_eq(hc->interval_ms, 5000);
+	ck_assert_uint_eq(hc->timeout_ms, 1000);
+	ck_assert_uint_eq(hc->rise, 2);
+	ck_assert_uint_eq(hc->fall, 3);
+	ck_assert_uint_eq(hc->expect_len, 0);
+	ck_assert_uint_eq(c->routes[0].resolve_interval_ms, 0);
+	ck_assert_uint_eq(c->resolve_min_ms, 1000);
+	ck_assert_uint_eq(c->resolve_max_ms, 3600000);
+	conf_free(c);
+	c = load_ok(RT("resolve_interval = 30;"));
+	ck_assert_ptr_null(c->routes[0].health);
+	ck_assert_uint_eq(c->routes[0].resolve_interval_ms, 30000);
+	conf_free(c);
+	c = load_ok("resolve_min = 2; resolve_max = 60;\n" RT(""));
+	ck_assert_uint_eq(c->resolve_min_ms, 2000);
+	ck_assert_uint_eq(c->resolve_max_ms, 60000);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_health_check_bad)
+{
+	load_fail(RT("health_check = 5;"), ":3: route 'a': health_check "
+	    "must be a group { ... }, not an integer");
+	load_fail(RT("health_check = { interval = 1; };"), ":3: route 'a': "
+	    "health_check: missing 'send'");
+	load_fail(RT("health_check = { send = \"x\"; port = 5; };"), ":3: "
+	    "route 'a': health_check: unknown setting 'port'");
+	load_fail(RT("health_check = { send = \"\\\\x0\"; };"), ":3: route "
+	    "'a': health_check: send: bad escape at byte 1: write \\\\xNN "
+	    "with two hex digits, or \\\\\\\\");
+	load_fail(RT("health_check = { send = 1; };"), ":3: route 'a': "
+	    "health_check: send must be a string, not an integer");
+	load_fail(RT("health_check = { send = \"x\"; rise = 0; };"), ":3: "
+	    "route 'a': health_check: rise must be between 1 and 100, not 0");
+	load_fail(RT("health_check = { send = \"x\"; fall = 101; };"), ":3: "
+	    "route 'a': health_check: fall must be between 1 and 100, not "
+	    "101");
+	load_fail(RT("health_check = { send = \"x\"; interval = 1;\n"
+	    "timeout = 2; };"), ":4: route 'a': health_check: timeout must "
+	    "not exceed interval");
+	load_fail(RT("health_check = { send = \"x\"; interval = 3601; };"),
+	    ":3: route 'a': health_check: interval must be at most 3600 "
+	    "seconds");
+	load_fail(RT("health_check = { send = \"x\"; interval = 0; };"),
+	    ":3: route 'a': health_check: interval must be greater than 0 "
+	    "and at most 86400 seconds");
+	load_fail(RT("resolve_interval = 0;"), ":3: route 'a': "
+	    "resolve_interval must be greater than 0 and at most 86400 "
+	    "seconds");
+	load_fail("resolve_min = 10;\nresolve_max = 5;\n" RT(""), ":2: "
+	    "resolve_min (10000 ms) must not exceed resolve_max (5000 ms)");
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	char	path[PATHLEN], want[PATHLEN + 64];
@@ -1876,6 +1954,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_resolver_setting);
 	tcase_add_test(tc, test_resolver_bad);
 	tcase_add_test(tc, test_upstream_bad_name);
+	tcase_add_test(tc, test_health_check_parse);
+	tcase_add_test(tc, test_health_check_bad);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_peek_control);
 	tcase_add_test(tc, test_directory);

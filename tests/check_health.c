@@ -192,9 +192,10 @@ struct changes {
 };
 
 static void
-change_cb(void *cookie, int up, void *arg)
+change_cb(struct health_target *t, int up, void *arg)
 {
 	struct changes	*c = arg;
+	void		*cookie = health_target_cookie(t);
 
 	if (c->n < 8 && c->u != NULL)
 		c->probes_at[c->n] = c->u->probes;
