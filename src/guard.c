@@ -395,8 +395,15 @@ guard_pace_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (p->paused) {
 		if (g->download_rate == 0 || guard_download_ok(s, now)) {
-			p->paused = 0;
-			event_add(&s->ev, NULL);
+			if (event_add(&s->ev, NULL) == 0)
+				p->paused = 0;
+			else {
+				/* Still paused: retried in a second. */
+				s->route->stats.event_errors++;
+				route_event_error(s->route, "a session's "
+				    "upstream socket", now);
+				wait = wait > 1000 ? wait : 1000;
+			}
 		} else {
 			w = limit_bucket_wait_ms(&p->down, g->download_rate);
 			wait = w > wait ? w : wait;

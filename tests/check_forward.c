@@ -953,6 +953,55 @@ START_TEST(event_add_errors)
 }
 END_TEST
 
+/*
+ * A session paced by download_rate stops reading its upstream socket and
+ * adds it back to the event loop when the budget refills. If that fails,
+ * the session stays paused and retries, so the reply still arrives (it
+ * waited in the socket buffer), instead of never being read again.
+ */
+START_TEST(event_add_error_resume)
+{
+	const char	*shim = getenv("UDPROXY_SHIM");
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	struct daemon	*d;
+	char		 msg[101], buf[256], env[32];
+	int		 c;
+
+	ck_assert_msg(shim != NULL && access(shim, R_OK) == 0,
+	    "UDPROXY_SHIM (tests/shim.so) is needed: run under make check");
+	setenv("LD_PRELOAD", shim, 1);
+	snprintf(env, sizeof(env), "%u", m->port);
+	setenv("SHIM_EPOLL_PEER_PORT", env, 1);
+	/* The session's first add passes; the one at the resume fails. */
+	setenv("SHIM_EPOLL_SKIP", "1", 1);
+	setenv("SHIM_EPOLL_FAILS", "1", 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+	/* 100 bytes a second: a 100-byte reply empties the budget. */
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; download_rate = 100; } );\n", lp,
+	    m->port);
+	unsetenv("LD_PRELOAD");
+	memset(msg, 'a', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	c = client_open(AF_INET, lp);
+	ck_assert_int_eq(client_rt_str(c, msg, buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, msg);
+	/* This reply pauses the session; resuming fails once, then works. */
+	msg[0] = 'b';
+	ck_assert_int_eq(client_rt_str(c, msg, buf, sizeof(buf),
+	    6000 * h_slow()), 0);
+	ck_assert_str_eq(buf, msg);
+	ck_assert_int_eq(daemon_stat(d, "r", "event_errors"), 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "tx_datagrams"), 2);
+	ck_assert_int_eq(daemon_log_count(d, "route r: cannot add a session's "
+	    "upstream socket to the event loop: No space left on device"), 1);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -979,6 +1028,7 @@ main(void)
 	tcase_add_test(tc, send_errors_counted);
 	tcase_add_test(tc, receive_errors_counted);
 	tcase_add_test(tc, event_add_errors);
+	tcase_add_test(tc, event_add_error_resume);
 	suite_add_tcase(s, tc);
 	failed = h_run_suite(s);
 	return failed;

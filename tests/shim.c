@@ -19,7 +19,9 @@
  *   SHIM_EPOLL_PEER_PORT=P   the first SHIM_EPOLL_FAILS (default 1)
  *   SHIM_EPOLL_LOCAL_PORT=P  epoll_ctl(EPOLL_CTL_ADD) calls for a socket
  *                         connected to port P (bound to local port P)
- *                         fail with ENOSPC, as at fs.epoll.max_user_watches
+ *                         fail with ENOSPC, as at fs.epoll.max_user_watches,
+ *                         after the first SHIM_EPOLL_SKIP (default 0) such
+ *                         calls, which succeed
  *   SHIM_SLOW_READ=MS     read(2) from a regular file of at least
  *                         SHIM_SLOW_READ_MIN bytes (default 65536) first
  *                         sleeps MS milliseconds: a slow disk, or a file
@@ -197,18 +199,27 @@ int
 epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	static int	(*real)(int, int, int, struct epoll_event *);
-	static int	 left = -1;
+	static int	 left = -1, skip = -1;
 	const char	*n;
+	int		 saved = errno;
 
-	if (left == -1)
+	if (left == -1) {
 		left = (n = getenv("SHIM_EPOLL_FAILS")) != NULL ? atoi(n) : 1;
+		skip = (n = getenv("SHIM_EPOLL_SKIP")) != NULL ? atoi(n) : 0;
+	}
 	if (op == EPOLL_CTL_ADD && left > 0 &&
 	    (shim_fails(fd, "SHIM_EPOLL_PEER_PORT", 1) ||
 	    shim_fails(fd, "SHIM_EPOLL_LOCAL_PORT", 0))) {
+		if (skip > 0) {
+			skip--;
+			errno = saved;
+			goto pass;
+		}
 		left--;
 		errno = ENOSPC;
 		return -1;
 	}
+pass:
 	if (real == NULL)
 		real = (int (*)(int, int, int, struct epoll_event *))dlsym(
 		    RTLD_NEXT, "epoll_ctl");
