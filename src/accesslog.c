@@ -36,6 +36,7 @@ struct accesslog {
 	int			 reopen;
 	size_t			 reopen_at;	/* lines before it: old file */
 	int			 stop;
+	int			 started;	/* the writer thread runs */
 	int			 fd;		/* the writer's */
 	uint64_t		 lines;		/* accepted */
 	uint64_t		 dropped;	/* buffer full */
@@ -310,15 +311,15 @@ accesslog_writer(void *arg)
 }
 
 /*
- * Opens path for appending (or "syslog") and starts its writer thread;
- * NULL with the reason in err if the file cannot be opened.
+ * Opens path for appending (or "syslog"); NULL with the reason in err if
+ * the file cannot be opened. Lines wait in the buffer until
+ * accesslog_start: the daemon opens its logs before it forks into the
+ * background, and a thread does not survive fork().
  */
 struct accesslog *
 accesslog_open(const char *path, char *err, size_t errlen)
 {
 	struct accesslog	*al;
-	sigset_t		 all, old;
-	int			 rc;
 
 	al = xcalloc(1, sizeof(*al));
 	al->path = xstrdup(path);
@@ -335,15 +336,27 @@ accesslog_open(const char *path, char *err, size_t errlen)
 	al->buf = xmalloc(ACCESSLOG_BUFFER);
 	pthread_mutex_init(&al->mu, NULL);
 	pthread_cond_init(&al->cv, NULL);
+	return al;
+}
+
+/* Starts the writer thread, once; in the process that will serve. */
+void
+accesslog_start(struct accesslog *al)
+{
+	sigset_t	all, old;
+	int		rc;
+
+	if (al->started)
+		return;
 	/* Signals stay with the event loop's thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&al->thread, NULL, accesslog_writer, al);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
-		fatalx("access log %s: cannot start its writer: %s", path,
+		fatalx("access log %s: cannot start its writer: %s", al->path,
 		    strerror(rc));
-	return al;
+	al->started = 1;
 }
 
 const char *
@@ -404,11 +417,15 @@ accesslog_close(struct accesslog *al)
 {
 	if (al == NULL)
 		return;
-	pthread_mutex_lock(&al->mu);
-	al->stop = 1;
-	pthread_cond_signal(&al->cv);
-	pthread_mutex_unlock(&al->mu);
-	pthread_join(al->thread, NULL);
+	if (al->started) {
+		pthread_mutex_lock(&al->mu);
+		al->stop = 1;
+		pthread_cond_signal(&al->cv);
+		pthread_mutex_unlock(&al->mu);
+		pthread_join(al->thread, NULL);
+	} else
+		/* Never started (a failed start): the lines go now. */
+		accesslog_flush(al, al->buf, al->len);
 	if (al->fd != -1)
 		close(al->fd);
 	pthread_mutex_destroy(&al->mu);

@@ -6,7 +6,8 @@
  * The access log: one line per ended session, as text or JSON, to a file
  * or to syslog. The event loop only formats the line and copies it into
  * a bounded memory buffer; a writer thread does the write(2) or
- * syslog(3), so a slow disk never stalls forwarding. A full buffer drops
+ * syslog(3), so a slow disk never stalls forwarding; it starts with
+ * accesslog_start, in the process that serves (after the daemon's fork). A full buffer drops
  * lines and counts them. accesslog_reopen (SIGHUP, `udproxy -s reopen`)
  * makes the writer reopen the file by name, for logrotate.
  */
@@ -45,6 +46,7 @@ size_t		 accesslog_format_line(char *, size_t, enum accesslog_format,
 		    const struct accesslog_entry *);
 
 struct accesslog *accesslog_open(const char *, char *, size_t);
+void		 accesslog_start(struct accesslog *);
 const char	*accesslog_path(const struct accesslog *);
 void		 accesslog_write(struct accesslog *, enum accesslog_format,
 		    const struct accesslog_entry *);

@@ -188,6 +188,9 @@ udproxy_alogs_commit(struct udproxy *up, struct accesslog **logs, size_t n)
 	free(up->alogs);
 	up->alogs = logs;
 	up->nalogs = n;
+	/* Before udproxy_run, the writers wait for the daemon's fork. */
+	for (i = 0; up->running && i < n; i++)
+		accesslog_start(logs[i]);
 }
 
 /* Asks every access log to reopen its file (SIGHUP, `udproxy -s reopen`). */
@@ -432,9 +435,15 @@ udproxy_mask_signals(int how)
 	sigprocmask(how, &set, NULL);
 }
 
+/* Threads start here, in the process that serves (after any fork). */
 int
 udproxy_run(struct udproxy *up)
 {
+	size_t	i;
+
+	up->running = 1;
+	for (i = 0; i < up->nalogs; i++)
+		accesslog_start(up->alogs[i]);
 	udproxy_mask_signals(SIG_UNBLOCK);
 	return event_base_dispatch(up->base) == -1 ? -1 : 0;
 }

@@ -60,6 +60,7 @@ struct udproxy {
 	struct accesslog	**alogs;	/* one per distinct path */
 	size_t			 nalogs;
 	int			 privileges_dropped;
+	int			 running;	/* in udproxy_run: threads may start */
 };
 
 struct udproxy	*udproxy_new(void);

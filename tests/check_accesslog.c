@@ -156,6 +156,7 @@ START_TEST(test_writer_reopen)
 	snprintf(old, sizeof(old), "%s/access.log.1", dir);
 	al = accesslog_open(path, err, sizeof(err));
 	ck_assert_ptr_nonnull(al);
+	accesslog_start(al);
 	for (i = 0; i < 100; i++) {
 		e.rx_datagrams = (uint64_t)i;
 		accesslog_write(al, ACCESSLOG_TEXT, &e);
@@ -183,6 +184,29 @@ START_TEST(test_writer_reopen)
 	ck_assert_ptr_nonnull(strstr(s, "\"rx_datagrams\":149,"));
 	free(s);
 	unlink(old);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* A log whose writer never started still writes its lines at close. */
+START_TEST(test_close_unstarted)
+{
+	char			 dir[] = "/tmp/check_accesslog.XXXXXX";
+	char			 path[128], err[256], *s;
+	struct accesslog	*al;
+	struct accesslog_entry	 e = entry();
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/access.log", dir);
+	al = accesslog_open(path, err, sizeof(err));
+	ck_assert_ptr_nonnull(al);
+	accesslog_write(al, ACCESSLOG_TEXT, &e);
+	accesslog_write(al, ACCESSLOG_TEXT, &e);
+	accesslog_close(al);
+	s = slurp(path);
+	ck_assert_int_eq(count_lines(s), 2);
+	free(s);
 	unlink(path);
 	rmdir(dir);
 }
@@ -216,6 +240,7 @@ accesslog_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_writer_reopen);
 	tcase_add_test(tc, test_open_fails);
+	tcase_add_test(tc, test_close_unstarted);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -507,6 +507,50 @@ START_TEST(daemonize)
 }
 END_TEST
 
+/*
+ * Daemonized with an access log: the writer thread starts in the process
+ * that serves, after the fork (a thread does not survive fork()). Before
+ * the fix the log stayed empty and SIGTERM hung for ever in the join of
+ * a thread the daemon did not have.
+ */
+START_TEST(access_log_when_daemonized)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 port = h_free_port(AF_INET);
+	char		 dbuf[64], conf[256], pidf[256], alog[256];
+	char		 extra[512], s[4096];
+	const char	*dir = tmpdir(dbuf, sizeof(dbuf));
+	struct run	 r;
+	pid_t		 pid;
+	int		 i;
+
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	snprintf(pidf, sizeof(pidf), "%s/udproxy.pid", dir);
+	snprintf(alog, sizeof(alog), "%s/access.log", dir);
+	snprintf(extra, sizeof(extra), "access_log = \"%s\";\n", alog);
+	route_conf(conf, port, m->port, extra);
+	run(&r, dir, NULL, "-c", conf, "-p", pidf, (char *)NULL);
+	ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
+	pid = pidfile_pid(pidf);
+	ck_assert_int_gt(pid, 0);
+	ck_assert(rt_ok(port, "logged"));
+	/* The session ends at shutdown: its line is written, then exit. */
+	kill(pid, SIGTERM);
+	ck_assert_msg(wait_gone(pid, 5000) == 0, "SIGTERM: still running");
+	for (i = 0; i < 50; i++) {
+		read_file(alog, s, sizeof(s));
+		if (strchr(s, '\n') != NULL)
+			break;
+		h_sleep_ms(20);
+	}
+	ck_assert_msg(strstr(s, " route=a ") != NULL &&
+	    strstr(s, " end=shutdown\n") != NULL, "access log: '%s'", s);
+	kill_daemon(pid);
+	mock_stop(m);
+	rmtree(dir);
+}
+END_TEST
+
 static void
 devlog_remove(void)
 {
@@ -1396,6 +1440,7 @@ main(int argc, char *argv[])
 	tcase_add_checked_fixture(tc, subreaper, NULL);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, daemonize);
+	tcase_add_test(tc, access_log_when_daemonized);
 	tcase_add_test(tc, second_instance);
 	tcase_add_test(tc, sigterm_removes_pidfile);
 	tcase_add_test(tc, pidfile_setting);
