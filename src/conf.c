@@ -1461,6 +1461,16 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 				return conf_fail(ctx, s, "resolver_timeout must "
 				    "be between 0.1 and %d seconds",
 				    CONF_RESOLVER_TIMEOUT_MAX_S);
+		} else if (strcmp(key, "upgrade_timeout") == 0) {
+			if (conf_get_seconds(ctx, s, "upgrade_timeout",
+			    &conf->upgrade_timeout_ms) == -1)
+				return -1;
+			if (conf->upgrade_timeout_ms < 100 ||
+			    conf->upgrade_timeout_ms >
+			    CONF_UPGRADE_TIMEOUT_MAX_S * 1000)
+				return conf_fail(ctx, s, "upgrade_timeout must "
+				    "be between 0.1 and %d seconds",
+				    CONF_UPGRADE_TIMEOUT_MAX_S);
 		} else if (strcmp(key, "stats") == 0) {
 			if (conf_parse_stats(ctx, conf, s) == -1)
 				return -1;
@@ -1487,6 +1497,10 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 		    "(%llu ms) must not exceed resolve_max (%llu ms)",
 		    (unsigned long long)conf->resolve_min_ms,
 		    (unsigned long long)conf->resolve_max_ms);
+	/* Unset, it covers the new process's first resolution too. */
+	if (conf->upgrade_timeout_ms == 0)
+		conf->upgrade_timeout_ms = CONF_UPGRADE_TIMEOUT_MS +
+		    conf->resolver_timeout_ms;
 	if (conf_parse_routes(ctx, conf, routes) == -1)
 		return -1;
 	/* Routes inherit the top-level access log and its format. */

@@ -36,6 +36,8 @@ struct acl;
 #define CONF_RESOLVERS_MAX	8
 #define CONF_RESOLVER_TIMEOUT_MS	5000
 #define CONF_RESOLVER_TIMEOUT_MAX_S	60
+#define CONF_UPGRADE_TIMEOUT_MS	10000	/* plus resolver_timeout */
+#define CONF_UPGRADE_TIMEOUT_MAX_S	300
 #define CONF_RESOLVE_MIN_MS	1000
 #define CONF_RESOLVE_MAX_MS	3600000
 #define CONF_COUNT_MAX		1000000	/* responses, requests */
@@ -118,6 +120,7 @@ struct conf {
 	char			**resolvers;	/* "ip:port"; none: resolv.conf */
 	size_t			 nresolvers;
 	uint64_t		 resolver_timeout_ms;
+	uint64_t		 upgrade_timeout_ms;	/* ready bound */
 	uint64_t		 resolve_min_ms;	/* bounds on re-resolving */
 	uint64_t		 resolve_max_ms;
 	struct route_conf	*routes;

@@ -38,6 +38,8 @@
 /* Set in a process started by a binary upgrade (upgrade.c). */
 static struct upgrade_child	*main_upgrade;
 #define MAIN_COMMAND_TIMEOUT	60	/* seconds, for udproxy -s */
+/* The daemon answers an upgrade within upgrade_timeout: wait longer. */
+#define MAIN_UPGRADE_WAIT	(CONF_UPGRADE_TIMEOUT_MAX_S + 30)
 
 static const struct option main_longopts[] = {
 	{ "help",	no_argument,	NULL,	'h' },
@@ -108,7 +110,8 @@ main_command(const char *path, const char *command)
 	if (main_abspath(path, abspath, sizeof(abspath)) == -1 ||
 	    conf_peek_control(abspath, sock, sizeof(sock)) == -1)
 		snprintf(sock, sizeof(sock), "%s", UDPROXY_CONTROL);
-	return control_client(sock, command, MAIN_COMMAND_TIMEOUT);
+	return control_client(sock, command, strcmp(command, "upgrade") == 0 ?
+	    MAIN_UPGRADE_WAIT : MAIN_COMMAND_TIMEOUT);
 }
 
 /*

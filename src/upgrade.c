@@ -92,6 +92,7 @@ struct upgrade {
 	struct event		*ev_read;
 	struct event		*ev_timeout;
 	int			 frozen;
+	uint64_t		 ms;		/* upgrade_timeout */
 	pid_t			 newpid;
 	char			 version[48];
 	struct reload_waiters	 waiters;
@@ -482,9 +483,8 @@ upgrade_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	upgrade_fail(u, 1, "the new process was not ready within %llu ms",
-	    (unsigned long long)(UPGRADE_TIMEOUT_MS +
-	    u->up->conf->resolver_timeout_ms));
+	upgrade_fail(u, 1, "the new process was not ready within %llu ms "
+	    "(upgrade_timeout)", (unsigned long long)u->ms);
 }
 
 /*
@@ -599,7 +599,8 @@ upgrade_request(struct udproxy *up, struct reload_waiter *w)
 		upgrade_end(u, 0, err);
 		return;
 	}
-	ms = UPGRADE_TIMEOUT_MS + up->conf->resolver_timeout_ms;
+	/* Kept for the message; the bound is the running configuration's. */
+	u->ms = ms = up->conf->upgrade_timeout_ms;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	u->ev_read = event_new(up->base, u->fd, EV_READ | EV_PERSIST,

@@ -16,7 +16,8 @@
  * are the same kernel objects, so datagrams that arrive meanwhile wait in
  * their receive queues and upstreams see the same source ports. If the
  * new process fails to start, fails its configuration or is not ready
- * within the bound, the old one takes up its events again and goes on.
+ * within upgrade_timeout (of the running configuration), the old one
+ * kills and reaps it, takes up its events again and goes on.
  */
 #ifndef UDPROXY_UPGRADE_H
 #define UDPROXY_UPGRADE_H
@@ -24,7 +25,6 @@
 #include <stddef.h>
 
 #define UPGRADE_BATCH		64	/* fds a message; SCM_MAX_FD is 253 */
-#define UPGRADE_TIMEOUT_MS	10000	/* plus resolver_timeout */
 #define UPGRADE_ENV		"UDPROXY_UPGRADE_FD"
 
 struct addr;

@@ -1198,6 +1198,35 @@ START_TEST(test_resolver_bad)
 }
 END_TEST
 
+/* upgrade_timeout: seconds; unset, 10 s plus resolver_timeout. */
+START_TEST(test_upgrade_timeout)
+{
+	struct conf	*c;
+
+	c = load_ok(RSVT(""));
+	ck_assert_uint_eq(c->upgrade_timeout_ms, 15000);
+	conf_free(c);
+	c = load_ok(RSVT("resolver_timeout = 2.5;"));
+	ck_assert_uint_eq(c->upgrade_timeout_ms, 12500);
+	conf_free(c);
+	/* Set, it is the whole bound, whatever resolver_timeout says. */
+	c = load_ok(RSVT("upgrade_timeout = 0.25;\nresolver_timeout = 30;"));
+	ck_assert_uint_eq(c->upgrade_timeout_ms, 250);
+	conf_free(c);
+	c = load_ok(RSVT("upgrade_timeout = 300;"));
+	ck_assert_uint_eq(c->upgrade_timeout_ms, 300000);
+	conf_free(c);
+	load_fail(RSVT("upgrade_timeout = 0.05;"), ":1: upgrade_timeout must "
+	    "be between 0.1 and 300 seconds");
+	load_fail(RSVT("upgrade_timeout = 301;"), ":1: upgrade_timeout must "
+	    "be between 0.1 and 300 seconds");
+	load_fail(RSVT("\nupgrade_timeout = 0;"), ":2: upgrade_timeout must "
+	    "be greater than 0 and at most 86400 seconds");
+	load_fail(RSVT("upgrade_timeout = \"10\";"), ":1: upgrade_timeout must "
+	    "be a number of seconds, not a string");
+}
+END_TEST
+
 START_TEST(test_upstream_bad_name)
 {
 	load_fail(R1("\"a\"", "\"127.0.0.1:5000\"", "\"bad_-.name..x:53\""),
@@ -1985,6 +2014,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_stats_block);
 	tcase_add_test(tc, test_stats_errors);
 	tcase_add_test(tc, test_access_log);
+	tcase_add_test(tc, test_upgrade_timeout);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stress");

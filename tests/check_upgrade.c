@@ -481,6 +481,113 @@ START_TEST(upgrade_rollback)
 }
 END_TEST
 
+/*
+ * A "new binary" that starts and never reports ready: a script that
+ * writes its pid (kept across exec) to hung.pid and sleeps.
+ */
+static void
+install_hung(void)
+{
+	char	script[300];
+
+	snprintf(script, sizeof(script), "%s/hung", dir);
+	h_write_file(script, "#!/bin/sh\necho $$ >'%s/hung.pid'\n"
+	    "exec sleep 120\n", dir);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	install_bin(script);
+}
+
+/* The hung new process is gone: killed and reaped, not a zombie. */
+static void
+assert_hung_gone(void)
+{
+	char	path[300];
+	FILE	*f;
+	long	 pid = -1;
+
+	snprintf(path, sizeof(path), "%s/hung.pid", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	ck_assert_int_gt(pid, 1);
+	/* A zombie still answers kill(pid, 0): only a reaped one is ESRCH. */
+	errno = 0;
+	ck_assert_int_eq(kill((pid_t)pid, 0), -1);
+	ck_assert_int_eq(errno, ESRCH);
+}
+
+/*
+ * A new binary that never reports ready is killed at upgrade_timeout;
+ * the old daemon serves on without a loss and keeps the pidfile.
+ */
+START_TEST(upgrade_timeout_hung)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 want[512], rep[256];
+	unsigned int	 port;
+	int		 ca, cp[2], op[2], sent, recvd, other, status;
+	long long	 gap;
+	int64_t		 t0, took;
+	pid_t		 sp;
+	ssize_t		 n;
+
+	writeconf(pa, m->port, "upgrade_timeout = 1;\n");
+	d = start();
+	ca = client_open(AF_INET, pa);
+	port = rt_port(ca, "hello");
+
+	ck_assert_int_eq(pipe(cp), 0);
+	ck_assert_int_eq(pipe(op), 0);
+	sp = streamer(ca, port, cp[0], op[1]);
+	h_sleep_ms(200);
+	install_hung();
+	t0 = h_now_ms();
+	ctl(&r, "upgrade");
+	took = h_now_ms() - t0;
+	h_sleep_ms(200);
+	ck_assert_int_eq(write(cp[1], "x", 1), 1);
+	n = read(op[0], rep, sizeof(rep) - 1);
+	ck_assert_int_gt(n, 0);
+	rep[n] = '\0';
+	ck_assert_int_eq(waitpid(sp, &status, 0), sp);
+	ck_assert_int_eq(sscanf(rep, "%d %d %d %lld", &sent, &recvd, &other,
+	    &gap), 4);
+	fprintf(stderr, "hung new binary, upgrade_timeout 1 s: refused after "
+	    "%lld ms; %d sent, %d received, %d from another port, longest "
+	    "gap %lld ms\n", (long long)took, sent, recvd, other, gap);
+
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "udproxy: error: the new process was not "
+	    "ready within 1000 ms (upgrade_timeout)\n");
+	ck_assert_msg(took >= 1000 && took < 1000 + 5000LL * h_slow(),
+	    "answered after %lld ms", (long long)took);
+	ck_assert_int_gt(sent, 100);
+	ck_assert_int_eq(recvd, sent);		/* 0 lost */
+	ck_assert_int_eq(other, 0);		/* same upstream source port */
+	assert_hung_gone();
+	ck_assert_int_eq(pidfile_pid(), d->pid);
+	ck_assert_int_eq(kill(d->pid, 0), 0);
+	ck_assert_int_eq(daemon_log_count(d, "upgrade failed: the new process "
+	    "was not ready within 1000 ms (upgrade_timeout)"), 1);
+	ctl(&r, "status");
+	ck_assert_int_eq(r.status, 0);
+	snprintf(want, sizeof(want), "pid %ld\nversion %s\n", (long)d->pid,
+	    PACKAGE_VERSION);
+	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\nupgrading no\n") != NULL, "%s", r.out);
+	ck_assert_uint_eq(rt_port(ca, "after"), port);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	ck_assert_int_eq(access(pidf, F_OK), -1);
+	close(ca);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -494,6 +601,7 @@ main(void)
 	tcase_add_test(tc, upgrade_keeps_sessions);
 	tcase_add_test(tc, upgrade_keeps_client_counts);
 	tcase_add_test(tc, upgrade_rollback);
+	tcase_add_test(tc, upgrade_timeout_hung);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
