@@ -114,7 +114,9 @@ reloader_start(struct reloader *rl)
 
 	rl->running = 1;
 	if (rl->up->upgrade != NULL || rl->up->upgraded) {
-		reloader_finish(rl, 0, "an upgrade is in progress");
+		reloader_finish(rl, 0, rl->up->upgraded ? "upgraded: this "
+		    "process is exiting" : "an upgrade is in progress; try "
+		    "again when it is done");
 		return;
 	}
 	log_info("reloading %s", rl->up->conf->path);

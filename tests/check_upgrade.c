@@ -588,6 +588,141 @@ START_TEST(upgrade_timeout_hung)
 }
 END_TEST
 
+/*
+ * A reload asked for while an upgrade waits for its new process is
+ * refused, on the control socket and by SIGHUP, and says why; once the
+ * upgrade has failed, reloads work again.
+ */
+START_TEST(reload_during_upgrade)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET);
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 extra[64], want[512];
+	unsigned int	 port;
+	int		 ca, ms = 3000 * h_slow();
+
+	if (ms > 300000)
+		ms = 300000;
+	snprintf(extra, sizeof(extra), "upgrade_timeout = %d.%03d;\n",
+	    ms / 1000, ms % 1000);
+	writeconf(pa, m->port, extra);
+	d = start();
+	ca = client_open(AF_INET, pa);
+	port = rt_port(ca, "hello");
+	install_hung();
+	daemon_signal(d, SIGUSR2);
+	ck_assert_int_eq(daemon_wait_log(d, "upgrading: starting ", 1, 5000),
+	    0);
+
+	ctl(&r, "reload");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "udproxy: error: an upgrade is in progress; "
+	    "try again when it is done\n");
+	ctl(&r, "status");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "\nreloading no\nupgrading yes\n") !=
+	    NULL, "%s", r.out);
+	daemon_signal(d, SIGHUP);
+	ck_assert_int_eq(daemon_wait_log(d, "reload failed: an upgrade is in "
+	    "progress; try again when it is done", 2, 5000), 0);
+	ck_assert_uint_eq(rt_port(ca, "during"), port);
+
+	snprintf(want, sizeof(want), "upgrade failed: the new process was not "
+	    "ready within %d ms (upgrade_timeout)", ms);
+	ck_assert_int_eq(daemon_wait_log(d, want, 1, ms + 5000), 0);
+	assert_hung_gone();
+	ck_assert_int_eq(pidfile_pid(), d->pid);
+	ctl(&r, "reload");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	snprintf(want, sizeof(want), "reloaded %s: ", conf);
+	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
+	ck_assert_uint_eq(rt_port(ca, "after"), port);
+	ck_assert_int_eq(daemon_log_count(d, "reload failed: "), 2);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	close(ca);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * An upgrade asked for while a reload runs is refused with its reason;
+ * the reload completes, and an upgrade after it goes through. The reload
+ * is slowed by the shim (each read of the large file waits, as on a slow
+ * disk); only the daemon gets the shim, not the control client.
+ */
+START_TEST(upgrade_during_reload)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET);
+	const char	*shim = getenv("UDPROXY_SHIM");
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 ms[32], want[512], *pad;
+	unsigned int	 port;
+	long		 newpid;
+	int		 ca;
+
+	ck_assert_msg(shim != NULL && access(shim, R_OK) == 0,
+	    "UDPROXY_SHIM (tests/shim.so) is needed: run under make check");
+	writeconf(pa, m->port, NULL);
+	setenv("LD_PRELOAD", shim, 1);
+	snprintf(ms, sizeof(ms), "%d", 1000 * h_slow());
+	setenv("SHIM_SLOW_READ", ms, 1);
+	setenv("SHIM_SLOW_READ_MIN", "100000", 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+	d = start();
+	unsetenv("LD_PRELOAD");
+	unsetenv("SHIM_SLOW_READ");
+	ca = client_open(AF_INET, pa);
+	port = rt_port(ca, "hello");
+
+	/* The same configuration, made large by a comment. */
+	pad = malloc(200 * 1024 + 1);
+	ck_assert_ptr_nonnull(pad);
+	memset(pad, 'x', 200 * 1024);
+	pad[200 * 1024] = '\0';
+	writeconf(pa, m->port, NULL);
+	h_write_file(conf, "control = \"%s\";\npidfile = \"%s\";\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n# %s\n", sock, pidf, pa,
+	    m->port, pad);
+	free(pad);
+	daemon_signal(d, SIGHUP);
+	ck_assert_int_eq(daemon_wait_log(d, "reloading ", 1, 5000), 0);
+	ctl(&r, "upgrade");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "udproxy: error: a reload is in progress; "
+	    "try again when it is done\n");
+	ck_assert_int_eq(daemon_log_count(d, ": reloaded "), 0);
+	ck_assert_int_eq(daemon_log_count(d, "upgrade refused: a reload is in "
+	    "progress; try again when it is done"), 1);
+	ck_assert_int_eq(daemon_log_count(d, "upgrading: starting"), 0);
+	ck_assert_int_eq(daemon_wait_log(d, ": reloaded ", 1, 10000), 0);
+	ck_assert_int_eq(daemon_log_count(d, "reload failed: "), 0);
+	ck_assert_uint_eq(rt_port(ca, "reloaded"), port);
+
+	install_bin(next_bin());
+	ctl(&r, "upgrade");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_int_eq(sscanf(r.out, "upgraded to pid %ld", &newpid), 1);
+	ck_assert_int_eq(daemon_wait_exit(d, 5000), 0);
+	ck_assert_int_eq(pidfile_pid(), newpid);
+	ck_assert_uint_eq(rt_port(ca, "upgraded"), port);
+	snprintf(want, sizeof(want), "pid %ld\nversion %s+next\n", newpid,
+	    PACKAGE_VERSION);
+	ctl(&r, "status");
+	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
+	kill((pid_t)newpid, SIGTERM);
+	reap(newpid);
+	close(ca);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -602,6 +737,8 @@ main(void)
 	tcase_add_test(tc, upgrade_keeps_client_counts);
 	tcase_add_test(tc, upgrade_rollback);
 	tcase_add_test(tc, upgrade_timeout_hung);
+	tcase_add_test(tc, reload_during_upgrade);
+	tcase_add_test(tc, upgrade_during_reload);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
