@@ -100,50 +100,53 @@ metrics_head(struct evbuffer *b, const char *name, const char *type,
 	    "# TYPE " METRICS_PREFIX "%s %s\n", name, help, name, type);
 }
 
+/* route="NAME" or, for a member (upstream != 0), route="…",upstream="…". */
 static void
-metrics_route_label(struct evbuffer *b, const struct metrics_route *r)
+metrics_labels(struct evbuffer *b, const struct metrics *m, int upstream,
+    size_t i)
 {
+	const struct metrics_upstream	*u;
+
+	if (!upstream) {
+		evbuffer_add(b, "route=\"", 7);
+		metrics_prom_label(b, m->routes[i].name);
+		evbuffer_add(b, "\"", 1);
+		return;
+	}
+	u = &m->upstreams[i];
 	evbuffer_add(b, "route=\"", 7);
-	metrics_prom_label(b, r->name);
+	metrics_prom_label(b, m->routes[u->route].name);
+	evbuffer_add(b, "\",upstream=\"", 12);
+	metrics_prom_label(b, u->label);
 	evbuffer_add(b, "\"", 1);
 }
 
+/* One series of a histogram family: its buckets, sum and count. */
 static void
 metrics_prom_hist(struct evbuffer *b, const struct metrics *m,
-    const char *name, const char *help, int latency)
+    const char *name, int upstream, size_t i, const struct hist *h,
+    unsigned int digits)
 {
-	const struct metrics_route	*r;
-	const struct hist		*h;
-	unsigned int			 digits = latency ? 6 : 3;
-	size_t				 i;
-	unsigned int			 j;
+	unsigned int	j;
 
-	metrics_head(b, name, "histogram", help);
-	for (i = 0; i < m->nroutes; i++) {
-		r = &m->routes[i];
-		h = latency ? r->latency : r->duration;
-		if (h == NULL)
-			continue;
-		for (j = 0; j < HIST_NBUCKETS; j++) {
-			evbuffer_add_printf(b, METRICS_PREFIX "%s_bucket{",
-			    name);
-			metrics_route_label(b, r);
-			evbuffer_add(b, ",le=\"", 5);
-			metrics_fixed(b, hist_bound(h, j), digits);
-			evbuffer_add_printf(b, "\"} %" PRIu64 "\n",
-			    hist_cumulative(h, j));
-		}
+	for (j = 0; j < HIST_NBUCKETS; j++) {
 		evbuffer_add_printf(b, METRICS_PREFIX "%s_bucket{", name);
-		metrics_route_label(b, r);
-		evbuffer_add_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", h->count);
-		evbuffer_add_printf(b, METRICS_PREFIX "%s_sum{", name);
-		metrics_route_label(b, r);
-		evbuffer_add(b, "} ", 2);
-		metrics_fixed(b, h->sum, digits);
-		evbuffer_add_printf(b, "\n" METRICS_PREFIX "%s_count{", name);
-		metrics_route_label(b, r);
-		evbuffer_add_printf(b, "} %" PRIu64 "\n", h->count);
+		metrics_labels(b, m, upstream, i);
+		evbuffer_add(b, ",le=\"", 5);
+		metrics_fixed(b, hist_bound(h, j), digits);
+		evbuffer_add_printf(b, "\"} %" PRIu64 "\n",
+		    hist_cumulative(h, j));
 	}
+	evbuffer_add_printf(b, METRICS_PREFIX "%s_bucket{", name);
+	metrics_labels(b, m, upstream, i);
+	evbuffer_add_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", h->count);
+	evbuffer_add_printf(b, METRICS_PREFIX "%s_sum{", name);
+	metrics_labels(b, m, upstream, i);
+	evbuffer_add(b, "} ", 2);
+	metrics_fixed(b, h->sum, digits);
+	evbuffer_add_printf(b, "\n" METRICS_PREFIX "%s_count{", name);
+	metrics_labels(b, m, upstream, i);
+	evbuffer_add_printf(b, "} %" PRIu64 "\n", h->count);
 }
 
 static void
@@ -154,12 +157,9 @@ metrics_global(struct evbuffer *b, const char *name, const char *type,
 	evbuffer_add_printf(b, METRICS_PREFIX "%s %" PRIu64 "\n", name, v);
 }
 
-void
-metrics_prom(struct evbuffer *b, const struct metrics *m)
+static void
+metrics_prom_globals(struct evbuffer *b, const struct metrics *m)
 {
-	const struct stats_desc	*d;
-	size_t			 i, j;
-
 	metrics_head(b, "build_info", "gauge",
 	    "Always 1; the version is in the label");
 	evbuffer_add(b, METRICS_PREFIX "build_info{version=\"",
@@ -187,28 +187,194 @@ metrics_prom(struct evbuffer *b, const struct metrics *m)
 	metrics_global(b, "access_log_dropped_total", "counter",
 	    "Access log lines dropped: the buffer was full",
 	    m->access_log_dropped);
+}
 
-	for (j = 0; j < stats_ndescs; j++) {
-		d = &stats_descs[j];
-		if (d->kind == STATS_COUNTER) {
-			evbuffer_add_printf(b, "# HELP " METRICS_PREFIX
-			    "%s_total %s\n# TYPE " METRICS_PREFIX
-			    "%s_total counter\n", d->name, d->help, d->name);
-		} else
-			metrics_head(b, d->name, "gauge", d->help);
-		for (i = 0; i < m->nroutes; i++) {
-			evbuffer_add_printf(b, METRICS_PREFIX "%s%s{",
-			    d->name, d->kind == STATS_COUNTER ? "_total" : "");
-			metrics_route_label(b, &m->routes[i]);
-			evbuffer_add_printf(b, "} %" PRIu64 "\n",
-			    stats_get(&m->routes[i].stats, d));
+/*
+ * The page is a list of sections; each has families (desc), each family
+ * a series per item (a route, or a member of a route's pool).
+ */
+enum metrics_section {
+	METRICS_GLOBAL,		/* the daemon's figures: one item */
+	METRICS_ROUTE,		/* stats_descs, per route */
+	METRICS_UPSTREAM,	/* stats_upstream_descs, per member */
+	METRICS_UP,		/* upstream_up, per member */
+	METRICS_LATENCY,	/* upstream_reply_latency_seconds, per member */
+	METRICS_DURATION,	/* session_duration_seconds, per route */
+	METRICS_END
+};
+
+#define METRICS_LATENCY_HELP						\
+	"Time from a client datagram to the first reply after it, per "	\
+	"upstream"
+#define METRICS_UP_HELP							\
+	"1 when the upstream takes new sessions, 0 when it is down "	\
+	"(configured down, passive health or health checks)"
+
+static size_t
+metrics_ndescs(enum metrics_section sec)
+{
+	switch (sec) {
+	case METRICS_ROUTE:
+		return stats_ndescs;
+	case METRICS_UPSTREAM:
+		return stats_upstream_ndescs;
+	case METRICS_END:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static size_t
+metrics_nitems(const struct metrics *m, enum metrics_section sec)
+{
+	switch (sec) {
+	case METRICS_GLOBAL:
+		return 1;
+	case METRICS_ROUTE:
+	case METRICS_DURATION:
+		return m->nroutes;
+	default:
+		return m->nupstreams;
+	}
+}
+
+static void
+metrics_prom_desc_head(struct evbuffer *b, const char *prefix,
+    const struct stats_desc *d)
+{
+	if (d->kind == STATS_COUNTER)
+		evbuffer_add_printf(b, "# HELP " METRICS_PREFIX "%s%s_total "
+		    "%s\n# TYPE " METRICS_PREFIX "%s%s_total counter\n",
+		    prefix, d->name, d->help, prefix, d->name);
+	else
+		evbuffer_add_printf(b, "# HELP " METRICS_PREFIX "%s%s %s\n"
+		    "# TYPE " METRICS_PREFIX "%s%s gauge\n", prefix, d->name,
+		    d->help, prefix, d->name);
+}
+
+static void
+metrics_prom_head(struct evbuffer *b, enum metrics_section sec, size_t j)
+{
+	switch (sec) {
+	case METRICS_ROUTE:
+		metrics_prom_desc_head(b, "", &stats_descs[j]);
+		break;
+	case METRICS_UPSTREAM:
+		metrics_prom_desc_head(b, "upstream_",
+		    &stats_upstream_descs[j]);
+		break;
+	case METRICS_UP:
+		metrics_head(b, "upstream_up", "gauge", METRICS_UP_HELP);
+		break;
+	case METRICS_LATENCY:
+		metrics_head(b, "upstream_reply_latency_seconds", "histogram",
+		    METRICS_LATENCY_HELP);
+		break;
+	case METRICS_DURATION:
+		metrics_head(b, "session_duration_seconds", "histogram",
+		    "Lifetime of ended sessions");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+metrics_prom_sample(struct evbuffer *b, const struct metrics *m,
+    const char *prefix, const struct stats_desc *d, int upstream, size_t i,
+    uint64_t v)
+{
+	evbuffer_add_printf(b, METRICS_PREFIX "%s%s%s{", prefix, d->name,
+	    d->kind == STATS_COUNTER ? "_total" : "");
+	metrics_labels(b, m, upstream, i);
+	evbuffer_add_printf(b, "} %" PRIu64 "\n", v);
+}
+
+static void
+metrics_prom_item(struct evbuffer *b, const struct metrics *m,
+    enum metrics_section sec, size_t j, size_t i)
+{
+	switch (sec) {
+	case METRICS_GLOBAL:
+		metrics_prom_globals(b, m);
+		break;
+	case METRICS_ROUTE:
+		metrics_prom_sample(b, m, "", &stats_descs[j], 0, i,
+		    stats_get(&m->routes[i].stats, &stats_descs[j]));
+		break;
+	case METRICS_UPSTREAM:
+		metrics_prom_sample(b, m, "upstream_",
+		    &stats_upstream_descs[j], 1, i,
+		    stats_get(&m->upstreams[i].stats,
+		    &stats_upstream_descs[j]));
+		break;
+	case METRICS_UP:
+		evbuffer_add(b, METRICS_PREFIX "upstream_up{",
+		    strlen(METRICS_PREFIX "upstream_up{"));
+		metrics_labels(b, m, 1, i);
+		evbuffer_add_printf(b, "} %d\n", m->upstreams[i].up ? 1 : 0);
+		break;
+	case METRICS_LATENCY:
+		metrics_prom_hist(b, m, "upstream_reply_latency_seconds", 1, i,
+		    &m->upstreams[i].latency, 6);
+		break;
+	case METRICS_DURATION:
+		metrics_prom_hist(b, m, "session_duration_seconds", 0, i,
+		    &m->routes[i].duration, 3);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Appends the next part of the Prometheus page to b, until b holds at
+ * least budget bytes (one series more at most) or the page is complete.
+ * Returns 1 when it is.
+ */
+int
+metrics_prom_step(struct evbuffer *b, const struct metrics *m,
+    struct metrics_cursor *c, size_t budget)
+{
+	enum metrics_section	sec;
+	size_t			n;
+
+	for (;;) {
+		sec = (enum metrics_section)c->section;
+		if (sec == METRICS_END)
+			return 1;
+		if (c->desc == metrics_ndescs(sec)) {
+			c->section++;
+			c->desc = c->item = 0;
+			c->headed = 0;
+			continue;
+		}
+		if (evbuffer_get_length(b) >= budget)
+			return 0;
+		if (!c->headed) {
+			metrics_prom_head(b, sec, c->desc);
+			c->headed = 1;
+		}
+		n = metrics_nitems(m, sec);
+		while (c->item < n && evbuffer_get_length(b) < budget)
+			metrics_prom_item(b, m, sec, c->desc, c->item++);
+		if (c->item == n) {
+			c->desc++;
+			c->item = 0;
+			c->headed = 0;
 		}
 	}
-	metrics_prom_hist(b, m, "upstream_reply_latency_seconds",
-	    "Time from a client datagram to the first upstream reply after "
-	    "it", 1);
-	metrics_prom_hist(b, m, "session_duration_seconds",
-	    "Lifetime of ended sessions", 0);
+}
+
+void
+metrics_prom(struct evbuffer *b, const struct metrics *m)
+{
+	struct metrics_cursor	c;
+
+	memset(&c, 0, sizeof(c));
+	while (!metrics_prom_step(b, m, &c, SIZE_MAX))
+		;
 }
 
 static void
@@ -230,12 +396,9 @@ metrics_json_hist(struct evbuffer *b, const char *name,
 	evbuffer_add(b, "]}", 2);
 }
 
-void
-metrics_json(struct evbuffer *b, const struct metrics *m)
+static void
+metrics_json_globals(struct evbuffer *b, const struct metrics *m)
 {
-	const struct metrics_route	*r;
-	size_t				 i, j;
-
 	evbuffer_add(b, "{\"version\":", 11);
 	metrics_json_string(b, m->version, strlen(m->version));
 	evbuffer_add_printf(b, ",\"start_time_seconds\":%" PRIu64
@@ -246,22 +409,97 @@ metrics_json(struct evbuffer *b, const struct metrics *m)
 	    m->start_time, m->reloads, m->reload_failures, m->generation,
 	    m->session_budget, m->open_fds, m->access_log_lines,
 	    m->access_log_dropped);
-	for (i = 0; i < m->nroutes; i++) {
-		r = &m->routes[i];
-		evbuffer_add(b, i == 0 ? "{\"name\":" : ",{\"name\":",
-		    i == 0 ? 8 : 9);
-		metrics_json_string(b, r->name, strlen(r->name));
-		for (j = 0; j < stats_ndescs; j++)
-			evbuffer_add_printf(b, ",\"%s\":%" PRIu64,
-			    stats_descs[j].name,
-			    stats_get(&r->stats, &stats_descs[j]));
-		if (r->latency != NULL)
-			metrics_json_hist(b, "upstream_reply_latency_seconds",
-			    r->latency, 6);
-		if (r->duration != NULL)
-			metrics_json_hist(b, "session_duration_seconds",
-			    r->duration, 3);
-		evbuffer_add(b, "}", 1);
+}
+
+/* A route's object up to the opening of its "upstreams" array. */
+static void
+metrics_json_route(struct evbuffer *b, const struct metrics_route *r,
+    int first)
+{
+	size_t	j;
+
+	evbuffer_add(b, first ? "{\"name\":" : ",{\"name\":", first ? 8 : 9);
+	metrics_json_string(b, r->name, strlen(r->name));
+	for (j = 0; j < stats_ndescs; j++)
+		evbuffer_add_printf(b, ",\"%s\":%" PRIu64, stats_descs[j].name,
+		    stats_get(&r->stats, &stats_descs[j]));
+	metrics_json_hist(b, "upstream_reply_latency_seconds", &r->latency, 6);
+	metrics_json_hist(b, "session_duration_seconds", &r->duration, 3);
+	evbuffer_add(b, ",\"upstreams\":[", 14);
+}
+
+static void
+metrics_json_upstream(struct evbuffer *b, const struct metrics_upstream *u,
+    int first)
+{
+	size_t	j;
+
+	evbuffer_add(b, first ? "{\"address\":" : ",{\"address\":",
+	    first ? 11 : 12);
+	metrics_json_string(b, u->label, strlen(u->label));
+	evbuffer_add(b, ",\"member\":", 10);
+	metrics_json_string(b, u->member, strlen(u->member));
+	evbuffer_add_printf(b, ",\"up\":%s", u->up ? "true" : "false");
+	for (j = 0; j < stats_upstream_ndescs; j++)
+		evbuffer_add_printf(b, ",\"%s\":%" PRIu64,
+		    stats_upstream_descs[j].name,
+		    stats_get(&u->stats, &stats_upstream_descs[j]));
+	metrics_json_hist(b, "upstream_reply_latency_seconds", &u->latency, 6);
+	evbuffer_add(b, "}", 1);
+}
+
+/*
+ * The JSON page in pieces, as metrics_prom_step: section 0 is the head,
+ * 1 the routes (item: route, sub: 0 its own figures, then one per member,
+ * then its end), 2 the tail.
+ */
+int
+metrics_json_step(struct evbuffer *b, const struct metrics *m,
+    struct metrics_cursor *c, size_t budget)
+{
+	const struct metrics_route	*r;
+
+	for (;;) {
+		if (c->section == 0) {
+			metrics_json_globals(b, m);
+			c->section = 1;
+		}
+		if (c->section == 3)
+			return 1;
+		if (c->section == 2) {
+			evbuffer_add(b, "]}\n", 3);
+			c->section = 3;
+			return 1;
+		}
+		if (c->item == m->nroutes) {
+			c->section = 2;
+			continue;
+		}
+		if (evbuffer_get_length(b) >= budget)
+			return 0;
+		r = &m->routes[c->item];
+		if (c->sub == 0)
+			metrics_json_route(b, r, c->item == 0);
+		else if (c->sub <= r->nupstreams)
+			metrics_json_upstream(b,
+			    &m->upstreams[r->upstream + c->sub - 1],
+			    c->sub == 1);
+		else {
+			evbuffer_add(b, "]}", 2);
+			c->item++;
+			c->sub = 0;
+			continue;
+		}
+		c->sub++;
 	}
-	evbuffer_add(b, "]}\n", 3);
+}
+
+void
+metrics_json(struct evbuffer *b, const struct metrics *m)
+{
+	struct metrics_cursor	c;
+
+	memset(&c, 0, sizeof(c));
+	while (!metrics_json_step(b, m, &c, SIZE_MAX))
+		;
 }

@@ -37,8 +37,15 @@ monitor_health_cb(struct health_target *t, int up, void *arg)
 	struct monitor	*mon = arg;
 	struct upstream	*u;
 
-	if ((u = pool_find(mon->r->pool, health_target_addr(t))) != NULL)
-		pool_set_checked(mon->r->pool, u, !up);
+	if ((u = pool_find(mon->r->pool, health_target_addr(t))) == NULL)
+		return;
+	if (u->checked_down == up) {
+		if (up)
+			u->stats.check_ups++;
+		else
+			u->stats.check_downs++;
+	}
+	pool_set_checked(mon->r->pool, u, !up);
 }
 
 struct monitor_key {

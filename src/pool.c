@@ -316,6 +316,7 @@ pool_member_new(const struct addr *a, size_t member)
 	u->member = member;
 	u->heap = POOL_NOWHERE;
 	u->downq = POOL_NOWHERE;
+	hist_init(&u->latency, POOL_LATENCY_SHIFT);
 	return u;
 }
 
@@ -621,7 +622,7 @@ pool_refresh(struct pool *p, uint64_t now)
 int
 pool_fail(struct pool *p, struct upstream *u, uint64_t now)
 {
-	u->failures++;
+	u->stats.fails++;
 	/* Back up by time but not yet seen by a pick: it counts afresh. */
 	if (u->failed && now >= u->down_until_ms)
 		pool_recover(p, u);
@@ -634,6 +635,7 @@ pool_fail(struct pool *p, struct upstream *u, uint64_t now)
 	if (++u->fails < p->max_fails)
 		return 0;
 	u->failed = 1;
+	u->stats.passive_downs++;
 	u->down_until_ms = now + p->fail_timeout_ms;
 	u->downq = p->nfailq;
 	p->failq = xreallocarray(p->failq, p->nfailq + 1, sizeof(*p->failq));

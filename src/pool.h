@@ -17,12 +17,15 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "hist.h"
+#include "stats.h"
 
 #define POOL_WEIGHT_MAX		1000
 #define POOL_MEMBERS_MAX	10000	/* addresses in one pool */
 #define POOL_NAME_ADDRS_MAX	64	/* addresses kept for one name */
 #define POOL_FAILS_DEFAULT	1
 #define POOL_FAIL_TIMEOUT_MS	10000
+#define POOL_LATENCY_SHIFT	4	/* from 16 us, as the route's */
 
 enum pool_balance {
 	POOL_ROUND_ROBIN,	/* smooth weighted round robin (nginx) */
@@ -52,7 +55,10 @@ struct pool_conf {
 	uint64_t		 fail_timeout_ms;
 };
 
-/* A pool member: one address, the sessions pinned to it, its health. */
+/*
+ * A pool member: one address, the sessions pinned to it, its health, its
+ * counters (plain increments on the hot path; read by the stats pages).
+ */
 struct upstream {
 	struct addr	 addr;
 	struct addr_key	 key;
@@ -72,7 +78,8 @@ struct upstream {
 	uint64_t	 seq;		/* last pick, breaks ties */
 	size_t		 heap;		/* place in the least_sessions heap */
 	size_t		 downq;		/* place in the failed list */
-	uint64_t	 failures;	/* counted, for stats */
+	struct upstream_stats stats;	/* sessions_active: see sessions */
+	struct hist	 latency;	/* us, request to first reply */
 };
 
 /* Primaries or backups: the members that may take new sessions. */

@@ -238,6 +238,7 @@ session_new(struct route *r, const struct dgram *d,
 	worker_session_add(r->worker);
 	r->nsessions++;
 	r->stats.sessions_created++;
+	u->stats.sessions_created++;
 	if (!evtimer_pending(r->ev_expire, NULL))
 		route_schedule_expire(r, now);
 	if (log_enabled(LOG_LEVEL_DEBUG))
@@ -463,6 +464,7 @@ session_repin(struct session *s, uint64_t now)
 	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	event_add(&s->ev, NULL);
+	s->up->stats.sessions_moved++;
 	pool_detach(r->pool, s->up);
 	pool_attach(r->pool, u);
 	s->up = u;
@@ -544,6 +546,7 @@ session_refused(struct session *s, uint64_t now)
 	unsigned int	 n;
 
 	r->stats.upstream_refused++;
+	s->up->stats.refusals++;
 	if ((n = ratelimit_allow(&r->rl_refused, now)) != 0)
 		log_warning("route %s: upstream %s refused (ICMP port "
 		    "unreachable) (%u suppressed)", r->conf->name,
@@ -559,6 +562,8 @@ session_sent(struct session *s, unsigned int n, size_t bytes)
 
 	r->stats.rx_datagrams += n;
 	r->stats.rx_bytes += bytes;
+	s->up->stats.rx_datagrams += n;
+	s->up->stats.rx_bytes += bytes;
 	s->req_bytes += bytes;
 	s->rx_datagrams += n;
 	s->rx_bytes += bytes;
@@ -577,6 +582,7 @@ session_send_failed(struct session *s, int error, unsigned int count,
 	char		 name[ADDR_STRLEN];
 
 	r->stats.drop_upstream_send += count;
+	s->up->stats.send_errors += count;
 	if (error == ECONNREFUSED) {
 		session_refused(s, now);
 		return;
@@ -846,6 +852,7 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 	/* The first reply after a request: its latency. */
 	if (s->req_us != 0 && n > 0) {
 		hist_record(&r->latency, clock_batch_us - s->req_us);
+		hist_record(&s->up->latency, clock_batch_us - s->req_us);
 		s->req_us = 0;
 	}
 	for (i = 0; i < n; i++) {

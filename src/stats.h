@@ -90,6 +90,41 @@
 	X(upstream_downs, COUNTER,					\
 	    "Times an upstream was marked down by passive health")
 
+/*
+ * Per pool member (struct upstream), summed over a route's instances like
+ * the route's own. Labelled route and upstream in /metrics, where each
+ * name gets the prefix "udproxy_upstream_". Only what adds up across
+ * instances lives here: the up/down state is read from the member.
+ */
+#define UPSTREAM_STATS(X)						\
+	X(rx_datagrams, COUNTER,					\
+	    "Client datagrams forwarded to this upstream")		\
+	X(rx_bytes, COUNTER,						\
+	    "Payload bytes forwarded from clients to this upstream")	\
+	X(tx_datagrams, COUNTER,					\
+	    "Datagrams from this upstream forwarded to clients")	\
+	X(tx_bytes, COUNTER,						\
+	    "Payload bytes from this upstream forwarded to clients")	\
+	X(sessions_active, GAUGE,					\
+	    "Sessions pinned to this upstream now")			\
+	X(sessions_created, COUNTER,					\
+	    "Sessions created on this upstream (picked for a new client)") \
+	X(sessions_moved, COUNTER,					\
+	    "Sessions moved off this upstream when it went down")	\
+	X(send_errors, COUNTER,						\
+	    "Datagrams to this upstream lost: the send failed")		\
+	X(refusals, COUNTER,						\
+	    "ICMP port unreachable from this upstream")			\
+	X(fails, COUNTER,						\
+	    "Passive health failures: refusals, send errors, no reply")	\
+	X(passive_downs, COUNTER,					\
+	    "Times passive health marked this upstream down "		\
+	    "(max_fails within fail_timeout)")				\
+	X(check_downs, COUNTER,						\
+	    "Times the health checks marked this upstream down")	\
+	X(check_ups, COUNTER,						\
+	    "Times the health checks marked this upstream up again")
+
 enum stats_kind {
 	STATS_COUNTER,
 	STATS_GAUGE
@@ -101,18 +136,30 @@ struct route_stats {
 #undef STATS_FIELD
 };
 
-/* The list as data, for the exposition formats. */
+struct upstream_stats {
+#define STATS_FIELD(name, kind, help)	uint64_t name;
+	UPSTREAM_STATS(STATS_FIELD)
+#undef STATS_FIELD
+};
+
+/* The lists as data, for the exposition formats. */
 struct stats_desc {
 	const char	*name;
 	enum stats_kind	 kind;
 	const char	*help;
-	size_t		 offset;	/* in struct route_stats */
+	size_t		 offset;	/* in its struct */
 };
 
-extern const struct stats_desc	stats_descs[];
+extern const struct stats_desc	stats_descs[];	/* struct route_stats */
 extern const size_t		stats_ndescs;
+extern const struct stats_desc	stats_upstream_descs[];	/* upstream_stats */
+extern const size_t		stats_upstream_ndescs;
 
 size_t	stats_format(const struct route_stats *, char *, size_t);
-uint64_t stats_get(const struct route_stats *, const struct stats_desc *);
+size_t	stats_upstream_format(const struct upstream_stats *, char *, size_t);
+uint64_t stats_get(const void *, const struct stats_desc *);
+void	stats_add(struct route_stats *, const struct route_stats *);
+void	stats_upstream_add(struct upstream_stats *,
+	    const struct upstream_stats *);
 
 #endif

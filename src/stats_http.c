@@ -54,6 +54,17 @@ struct stats_conn {
 	int			 cut;
 };
 
+/*
+ * The figures of a page, copied in one go (route and member names too):
+ * the page is formatted from the copy.
+ */
+struct stats_snap {
+	struct metrics		 m;
+	struct metrics_route	*routes;
+	struct metrics_upstream	*upstreams;
+	char			*names;		/* every string, end to end */
+};
+
 struct stats_http {
 	struct udproxy			*up;
 	const struct stats_conf		*conf;
@@ -289,16 +300,38 @@ stats_http_open_fds(void)
 	return n > 0 ? n - 1 : 0;
 }
 
-/* Fills m; returns its route array, for the caller to free. */
-static struct metrics_route *
-stats_http_snapshot(struct stats_http *sh, struct metrics *m)
+/* Room for a copy of s in the names area. */
+static const char *
+stats_snap_copy(char **names, const char *s)
+{
+	char	*p = *names;
+	size_t	 n = strlen(s) + 1;
+
+	memcpy(p, s, n);
+	*names += n;
+	return p;
+}
+
+/*
+ * Takes the figures of every route and pool member in one go: this is
+ * the one place the pages gather them (and format afterwards). Every figure is summed into a
+ * zeroed copy, so a route with several instances (one per worker) adds
+ * each instance here and a member each instance's member of its address.
+ */
+static void
+stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 {
 	struct udproxy		*up = sh->up;
+	struct metrics		*m = &sn->m;
 	struct metrics_route	*mr;
+	struct metrics_upstream	*mu;
 	struct route		*r;
-	size_t			 i;
+	struct upstream		*u;
+	char			*names;
+	uint64_t		 now = clock_ms();
+	size_t			 i, k, nup = 0, len = 1;
 
-	memset(m, 0, sizeof(*m));
+	memset(sn, 0, sizeof(*sn));
 	m->version = PACKAGE_VERSION;
 	m->start_time = up->start_time;
 	m->reloads = up->reloads;
@@ -310,18 +343,55 @@ stats_http_snapshot(struct stats_http *sh, struct metrics *m)
 		m->access_log_lines += accesslog_lines(up->alogs[i]);
 		m->access_log_dropped += accesslog_dropped(up->alogs[i]);
 	}
-	mr = xcalloc(up->nroutes > 0 ? up->nroutes : 1, sizeof(*mr));
 	for (i = 0; i < up->nroutes; i++) {
 		r = up->routes[i];
-		route_refresh_stats(r);
-		mr[i].name = r->conf->name;
-		mr[i].stats = r->stats;
-		mr[i].latency = &r->latency;
-		mr[i].duration = &r->duration;
+		len += strlen(r->conf->name) + 1;
+		nup += r->pool->nmembers;
+		for (k = 0; k < r->pool->nmembers; k++)
+			len += strlen(r->pool->members[k]->label) + 1;
 	}
-	m->routes = mr;
+	sn->routes = xcalloc(up->nroutes + 1, sizeof(*sn->routes));
+	sn->upstreams = xcalloc(nup + 1, sizeof(*sn->upstreams));
+	sn->names = names = xmalloc(len);
+	nup = 0;
+	for (i = 0; i < up->nroutes; i++) {
+		r = up->routes[i];
+		mr = &sn->routes[i];
+		route_refresh_stats(r);
+		mr->name = stats_snap_copy(&names, r->conf->name);
+		stats_add(&mr->stats, &r->stats);
+		hist_init(&mr->latency, r->latency.shift);
+		hist_merge(&mr->latency, &r->latency);
+		hist_init(&mr->duration, r->duration.shift);
+		hist_merge(&mr->duration, &r->duration);
+		mr->upstream = nup;
+		mr->nupstreams = r->pool->nmembers;
+		for (k = 0; k < r->pool->nmembers; k++) {
+			u = r->pool->members[k];
+			mu = &sn->upstreams[nup++];
+			addr_format((const struct sockaddr *)&u->addr.ss,
+			    mu->label, sizeof(mu->label));
+			mu->member = stats_snap_copy(&names, u->label);
+			mu->route = i;
+			mu->up = pool_usable(r->pool, u, now);
+			stats_upstream_add(&mu->stats, &u->stats);
+			mu->stats.sessions_active += u->sessions;
+			hist_init(&mu->latency, u->latency.shift);
+			hist_merge(&mu->latency, &u->latency);
+		}
+	}
+	m->routes = sn->routes;
 	m->nroutes = up->nroutes;
-	return mr;
+	m->upstreams = sn->upstreams;
+	m->nupstreams = nup;
+}
+
+static void
+stats_snap_free(struct stats_snap *sn)
+{
+	free(sn->routes);
+	free(sn->upstreams);
+	free(sn->names);
 }
 
 static void
@@ -500,8 +570,7 @@ stats_http_request_cb(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri		*uri;
 	const struct sockaddr		*peer;
 	struct evbuffer			*b;
-	struct metrics			 m;
-	struct metrics_route		*routes;
+	struct stats_snap		 sn;
 	const char			*path;
 
 	conn = evhttp_request_get_connection(req);
@@ -518,17 +587,17 @@ stats_http_request_cb(struct evhttp_request *req, void *arg)
 		path = "";
 	if (strcmp(path, "/metrics") == 0 || strcmp(path, "/stats") == 0) {
 		b = evbuffer_new();
-		routes = stats_http_snapshot(sh, &m);
+		stats_http_snapshot(sh, &sn);
 		if (path[1] == 'm') {
-			metrics_prom(b, &m);
+			metrics_prom(b, &sn.m);
 			stats_http_reply(req, HTTP_OK, "OK", "text/plain; "
 			    "version=0.0.4; charset=utf-8", b);
 		} else {
-			metrics_json(b, &m);
+			metrics_json(b, &sn.m);
 			stats_http_reply(req, HTTP_OK, "OK",
 			    "application/json", b);
 		}
-		free(routes);
+		stats_snap_free(&sn);
 		evbuffer_free(b);
 	} else if (strcmp(path, "/sessions") == 0)
 		stats_http_sessions(sh, req, evhttp_uri_get_query(uri));

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "log.h"
+#include "pool.h"
 #include "route.h"
 #include "session.h"
 #include "txbatch.h"
@@ -187,6 +188,8 @@ txbatch_count(struct session *s, int ok, unsigned int nseg, size_t bytes,
 	if (ok) {
 		r->stats.tx_datagrams += nseg;
 		r->stats.tx_bytes += bytes;
+		s->up->stats.tx_datagrams += nseg;
+		s->up->stats.tx_bytes += bytes;
 		s->tx_datagrams += nseg;
 		s->tx_bytes += bytes;
 		return;

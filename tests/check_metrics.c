@@ -119,8 +119,8 @@ START_TEST(test_fixed)
 }
 END_TEST
 
-static struct hist		lat[2], dur[2];
 static struct metrics_route	routes[2];
+static struct metrics_upstream	ups[3];
 static struct metrics		m;
 
 static void
@@ -133,18 +133,39 @@ snapshot(void)
 	routes[0].stats.sessions_active = 2;
 	routes[1].name = "we\"ird";
 	routes[1].stats.drop_rcvbuf = 3;
-	hist_init(&lat[0], 6);
-	hist_init(&lat[1], 6);
-	hist_init(&dur[0], 0);
-	hist_init(&dur[1], 0);
-	hist_record(&lat[0], 50);	/* 0.000050 s: first bucket */
-	hist_record(&lat[0], 100);	/* second bucket */
-	hist_record(&lat[0], 1000000);	/* 1 s */
-	hist_record(&dur[0], 1500);	/* 1.5 s */
-	routes[0].latency = &lat[0];
-	routes[0].duration = &dur[0];
-	routes[1].latency = &lat[1];
-	routes[1].duration = &dur[1];
+	hist_init(&routes[0].latency, 6);
+	hist_init(&routes[1].latency, 6);
+	hist_init(&routes[0].duration, 0);
+	hist_init(&routes[1].duration, 0);
+	hist_record(&routes[0].latency, 50);	/* 0.000050 s: first bucket */
+	hist_record(&routes[0].latency, 100);	/* second bucket */
+	hist_record(&routes[0].latency, 1000000);	/* 1 s */
+	hist_record(&routes[0].duration, 1500);	/* 1.5 s */
+	/* dns has two members, we"ird one. */
+	memset(ups, 0, sizeof(ups));
+	routes[0].upstream = 0;
+	routes[0].nupstreams = 2;
+	routes[1].upstream = 2;
+	routes[1].nupstreams = 1;
+	snprintf(ups[0].label, sizeof(ups[0].label), "127.0.0.1:53");
+	ups[0].member = "ns.example:53";
+	ups[0].up = 1;
+	ups[0].stats.rx_datagrams = 5;
+	ups[0].stats.fails = 2;
+	hist_init(&ups[0].latency, 6);
+	hist_record(&ups[0].latency, 50);
+	hist_record(&ups[0].latency, 1000000);
+	snprintf(ups[1].label, sizeof(ups[1].label), "[::1]:53");
+	ups[1].member = "ns.example:53";
+	ups[1].stats.rx_datagrams = 2;
+	ups[1].stats.check_downs = 1;
+	hist_init(&ups[1].latency, 6);
+	hist_record(&ups[1].latency, 100);
+	snprintf(ups[2].label, sizeof(ups[2].label), "127.0.0.2:9");
+	ups[2].member = "127.0.0.2:9";
+	ups[2].route = 1;
+	ups[2].up = 1;
+	hist_init(&ups[2].latency, 6);
 	memset(&m, 0, sizeof(m));
 	m.version = "1.2.3";
 	m.start_time = 1700000000;
@@ -155,6 +176,8 @@ snapshot(void)
 	m.open_fds = 17;
 	m.routes = routes;
 	m.nroutes = 2;
+	m.upstreams = ups;
+	m.nupstreams = 3;
 }
 
 START_TEST(test_prom_page)
@@ -203,23 +226,66 @@ START_TEST(test_prom_page)
 		ck_assert_ptr_nonnull(sample = strstr(s, want));
 		ck_assert(help < type && type < sample);
 	}
+	/* Per member: HELP, TYPE, one series per member of every route. */
+	ck_assert_ptr_nonnull(strstr(s,
+	    "# TYPE udproxy_upstream_rx_datagrams_total counter\n"
+	    "udproxy_upstream_rx_datagrams_total{route=\"dns\","
+	    "upstream=\"127.0.0.1:53\"} 5\n"
+	    "udproxy_upstream_rx_datagrams_total{route=\"dns\","
+	    "upstream=\"[::1]:53\"} 2\n"
+	    "udproxy_upstream_rx_datagrams_total{route=\"we\\\"ird\","
+	    "upstream=\"127.0.0.2:9\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\nudproxy_upstream_fails_total{"
+	    "route=\"dns\",upstream=\"127.0.0.1:53\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\nudproxy_upstream_check_downs_total{"
+	    "route=\"dns\",upstream=\"[::1]:53\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+	    "# TYPE udproxy_upstream_up gauge\n"
+	    "udproxy_upstream_up{route=\"dns\",upstream=\"127.0.0.1:53\"} 1\n"
+	    "udproxy_upstream_up{route=\"dns\",upstream=\"[::1]:53\"} 0\n"
+	    "udproxy_upstream_up{route=\"we\\\"ird\","
+	    "upstream=\"127.0.0.2:9\"} 1\n"));
+	for (i = 0; i < stats_upstream_ndescs; i++) {
+		const char *suffix = stats_upstream_descs[i].kind ==
+		    STATS_COUNTER ? "_total" : "";
+		snprintf(want, sizeof(want), "# HELP udproxy_upstream_%s%s ",
+		    stats_upstream_descs[i].name, suffix);
+		ck_assert_ptr_nonnull(help = strstr(s, want));
+		snprintf(want, sizeof(want), "# TYPE udproxy_upstream_%s%s %s\n",
+		    stats_upstream_descs[i].name, suffix,
+		    *suffix != '\0' ? "counter" : "gauge");
+		ck_assert_ptr_nonnull(type = strstr(s, want));
+		snprintf(want, sizeof(want), "\nudproxy_upstream_%s%s{route="
+		    "\"we\\\"ird\",upstream=\"127.0.0.2:9\"} ",
+		    stats_upstream_descs[i].name, suffix);
+		ck_assert_ptr_nonnull(sample = strstr(s, want));
+		ck_assert(help < type && type < sample);
+	}
+	/* The reply latency is per member (a route's: sum by route). */
 	ck_assert_ptr_nonnull(strstr(s,
 	    "# TYPE udproxy_upstream_reply_latency_seconds histogram\n"
 	    "udproxy_upstream_reply_latency_seconds_bucket{route=\"dns\","
-	    "le=\"0.000064\"} 1\n"
+	    "upstream=\"127.0.0.1:53\",le=\"0.000064\"} 1\n"
 	    "udproxy_upstream_reply_latency_seconds_bucket{route=\"dns\","
-	    "le=\"0.000128\"} 2\n"));
+	    "upstream=\"127.0.0.1:53\",le=\"0.000128\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(s,
 	    "udproxy_upstream_reply_latency_seconds_bucket{route=\"dns\","
-	    "le=\"0.524288\"} 2\n"
+	    "upstream=\"127.0.0.1:53\",le=\"0.524288\"} 1\n"
 	    "udproxy_upstream_reply_latency_seconds_bucket{route=\"dns\","
-	    "le=\"1.048576\"} 3\n"));
+	    "upstream=\"127.0.0.1:53\",le=\"1.048576\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(s,
 	    "udproxy_upstream_reply_latency_seconds_bucket{route=\"dns\","
-	    "le=\"+Inf\"} 3\n"
-	    "udproxy_upstream_reply_latency_seconds_sum{route=\"dns\"} "
-	    "1.000150\n"
-	    "udproxy_upstream_reply_latency_seconds_count{route=\"dns\"} 3\n"));
+	    "upstream=\"127.0.0.1:53\",le=\"+Inf\"} 2\n"
+	    "udproxy_upstream_reply_latency_seconds_sum{route=\"dns\","
+	    "upstream=\"127.0.0.1:53\"} 1.000050\n"
+	    "udproxy_upstream_reply_latency_seconds_count{route=\"dns\","
+	    "upstream=\"127.0.0.1:53\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+	    "udproxy_upstream_reply_latency_seconds_count{route=\"dns\","
+	    "upstream=\"[::1]:53\"} 1\n"));
+	/* No series of the family without its member. */
+	ck_assert_ptr_null(strstr(s,
+	    "udproxy_upstream_reply_latency_seconds_count{route=\"dns\"}"));
 	ck_assert_ptr_nonnull(strstr(s,
 	    "udproxy_session_duration_seconds_bucket{route=\"dns\","
 	    "le=\"1.024\"} 0\n"
@@ -258,7 +324,22 @@ START_TEST(test_json_page)
 	    "\"count\":1},{\"le\":0.000128,\"count\":2},"));
 	ck_assert_ptr_nonnull(strstr(s, "\"session_duration_seconds\":"
 	    "{\"count\":1,\"sum\":1.500,"));
-	ck_assert_str_eq(s + strlen(s) - 4, "}]}\n");
+	/* Each route lists its members. */
+	ck_assert_ptr_nonnull(strstr(s, ",\"upstreams\":[{\"address\":"
+	    "\"127.0.0.1:53\",\"member\":\"ns.example:53\",\"up\":true,"
+	    "\"rx_datagrams\":5,"));
+	ck_assert_ptr_nonnull(strstr(s, "},{\"address\":\"[::1]:53\","
+	    "\"member\":\"ns.example:53\",\"up\":false,\"rx_datagrams\":2,"));
+	ck_assert_ptr_nonnull(strstr(s, "\"fails\":2,"));
+	ck_assert_ptr_nonnull(strstr(s, "\"check_ups\":0,"
+	    "\"upstream_reply_latency_seconds\":{\"count\":2,"
+	    "\"sum\":1.000050,"));
+	for (i = 0; i < stats_upstream_ndescs; i++) {
+		snprintf(want, sizeof(want), ",\"%s\":",
+		    stats_upstream_descs[i].name);
+		ck_assert_ptr_nonnull(strstr(s, want));
+	}
+	ck_assert_str_eq(s + strlen(s) - 6, "}]}]}\n");
 	free(s);
 	evbuffer_free(b);
 }

@@ -474,7 +474,8 @@ START_TEST(test_max_fails)
 	ck_assert_int_eq(pool_usable(p, u, 1600), 0);
 	ck_assert_int_eq(pool_usable(p, u, 2599), 0);
 	ck_assert_int_eq(pool_usable(p, u, 2600), 1);
-	ck_assert_uint_eq(u->failures, 7);
+	ck_assert_uint_eq(u->stats.fails, 7);
+	ck_assert_uint_eq(u->stats.passive_downs, 1);
 	/*
 	 * Back by time, with no pick since (sessions all pinned): failures
 	 * count again and take it down again.

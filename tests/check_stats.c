@@ -198,6 +198,18 @@ route_sample(const char *parsed, const char *name, const char *route)
 	return sample(parsed, key);
 }
 
+/* A member's sample: name{route="route",upstream="127.0.0.1:port"}. */
+static long long
+up_sample(const char *parsed, const char *name, const char *route,
+    uint16_t port)
+{
+	char	key[256];
+
+	snprintf(key, sizeof(key), "udproxy_%s{route=\"%s\",upstream="
+	    "\"127.0.0.1:%u\"}", name, route, port);
+	return sample(parsed, key);
+}
+
 /* Every counter of stats.h, for both routes, is exactly what we expect. */
 static void
 check_route(const char *parsed, const char *route, long long rx,
@@ -268,12 +280,13 @@ START_TEST(metrics_match_traffic)
 	check_route(p, "a", 7, rxb, 7, rxb, 1, 1);
 	check_route(p, "b", 3, 15, 6, 30, 1, 1);
 	/* One latency per request: the first reply after it. */
-	ck_assert_int_eq(route_sample(p, "upstream_reply_latency_seconds_count",
-	    "a"), 7);
-	ck_assert_int_eq(route_sample(p, "upstream_reply_latency_seconds_count",
-	    "b"), 3);
+	ck_assert_int_eq(up_sample(p, "upstream_reply_latency_seconds_count",
+	    "a", ma->port), 7);
+	ck_assert_int_eq(up_sample(p, "upstream_reply_latency_seconds_count",
+	    "b", mb->port), 3);
 	snprintf(key, sizeof(key), "udproxy_upstream_reply_latency_seconds_"
-	    "bucket{le=\"+Inf\",route=\"a\"}");
+	    "bucket{le=\"+Inf\",route=\"a\",upstream=\"127.0.0.1:%u\"}",
+	    ma->port);
 	ck_assert_int_eq(sample(p, key), 7);
 	ck_assert_int_eq(route_sample(p, "session_duration_seconds_count",
 	    "a"), 0);
@@ -318,6 +331,241 @@ START_TEST(metrics_match_traffic)
 	stop(d);
 	mock_stop(ma);
 	mock_stop(mb);
+}
+END_TEST
+
+/* What one member of a pool was sent and sent back, as the test saw it. */
+struct member_traffic {
+	long long	rx, rxb, tx, txb, sessions;
+};
+
+/*
+ * Every per-member counter of stats.h is what the member was sent and
+ * sent back (its other counters 0), and it is up.
+ */
+static void
+check_member(const char *parsed, const char *route, uint16_t port,
+    const struct member_traffic *t)
+{
+	char		 name[128];
+	long long	 want, got;
+	size_t		 i;
+
+	for (i = 0; i < stats_upstream_ndescs; i++) {
+		const char *n = stats_upstream_descs[i].name;
+
+		snprintf(name, sizeof(name), "upstream_%s%s", n,
+		    stats_upstream_descs[i].kind == STATS_COUNTER ?
+		    "_total" : "");
+		if (strcmp(n, "rx_datagrams") == 0)
+			want = t->rx;
+		else if (strcmp(n, "rx_bytes") == 0)
+			want = t->rxb;
+		else if (strcmp(n, "tx_datagrams") == 0)
+			want = t->tx;
+		else if (strcmp(n, "tx_bytes") == 0)
+			want = t->txb;
+		else if (strcmp(n, "sessions_created") == 0 ||
+		    strcmp(n, "sessions_active") == 0)
+			want = t->sessions;
+		else
+			want = 0;
+		got = up_sample(parsed, name, route, port);
+		ck_assert_msg(got == want, "member %u: %s is %lld, expected "
+		    "%lld", port, name, got, want);
+	}
+	ck_assert_int_eq(up_sample(parsed, "upstream_up", route, port), 1);
+	/* One reply per request: one latency each. */
+	ck_assert_int_eq(up_sample(parsed,
+	    "upstream_reply_latency_seconds_count", route, port), t->tx);
+}
+
+/*
+ * Per-member figures across a pool of two: exact counts for known
+ * traffic, the latency histogram's count equal to each member's replies,
+ * their sums the route's; a member that refuses fails and goes down; a
+ * member a reload removes loses its series.
+ */
+START_TEST(metrics_per_upstream)
+{
+	struct mock		*m[2];
+	struct member_traffic	 t[2];
+	uint16_t		 lp = h_free_port(AF_INET), hp = tcp_port();
+	uint16_t		 port[2];
+	struct daemon		*d;
+	char			 msg[64], buf[256], tag[32], echo[200], *p;
+	unsigned int		 peer;
+	int			 c[4], i, j, k, on[4];
+	ssize_t			 n;
+	long long		 fails;
+
+	m[0] = mock_start(AF_INET, 0, MOCK_PEER, "a");
+	m[1] = mock_start(AF_INET, 0, MOCK_PEER, "b");
+	port[0] = m[0]->port;
+	port[1] = m[1]->port;
+	memset(t, 0, sizeof(t));
+	d = start("stats = { listen = \"%u\"; };\n"
+	    "routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\";\n"
+	    "  upstreams = ( \"127.0.0.1:%u\", \"127.0.0.1:%u\" ); } );\n",
+	    hp, lp, port[0], port[1]);
+	/* Client i sends i + 1 datagrams of its own length, each answered. */
+	for (i = 0; i < 4; i++) {
+		c[i] = client_open(AF_INET, lp);
+		for (j = 0; j <= i; j++) {
+			snprintf(msg, sizeof(msg), "c%d-%d%.*s", i, j, i * 3,
+			    "xxxxxxxxxxxxxxx");
+			ck_assert_int_eq(send(c[i], msg, strlen(msg), 0),
+			    (ssize_t)strlen(msg));
+			n = client_recv(c[i], buf, sizeof(buf) - 1, 2000);
+			ck_assert_int_gt(n, 0);
+			buf[n] = '\0';
+			ck_assert_int_eq(sscanf(buf, "%31s %u %199s", tag,
+			    &peer, echo), 3);
+			ck_assert_str_eq(echo, msg);
+			k = strcmp(tag, "a") == 0 ? 0 : 1;
+			if (j == 0) {
+				on[i] = k;
+				t[k].sessions++;
+			}
+			ck_assert_int_eq(k, on[i]);
+			t[k].rx++;
+			t[k].rxb += (long long)strlen(msg);
+			t[k].tx++;
+			t[k].txb += n;
+		}
+	}
+	/* Round robin over two: each member has two of the four clients. */
+	ck_assert_int_eq(t[0].sessions, 2);
+	ck_assert_int_eq(t[1].sessions, 2);
+	p = scrape(hp);
+	check_member(p, "r", port[0], &t[0]);
+	check_member(p, "r", port[1], &t[1]);
+	ck_assert_int_eq(route_sample(p, "rx_datagrams_total", "r"),
+	    t[0].rx + t[1].rx);
+	ck_assert_int_eq(route_sample(p, "tx_bytes_total", "r"),
+	    t[0].txb + t[1].txb);
+	free(p);
+
+	/* The same per member in /stats, under its route. */
+	ck_assert_int_eq(http_get(hp, "/stats", NULL, &p), 200);
+	free(p);
+	p = promcheck("--json");
+	snprintf(buf, sizeof(buf), "\nroutes.r.upstreams.%d.address="
+	    "\"127.0.0.1:%u\"\n", 1, port[1]);
+	ck_assert_msg(strstr(p, buf) != NULL, "no %s in %s", buf, p);
+	snprintf(buf, sizeof(buf), "\nroutes.r.upstreams.1.tx_bytes=%lld\n",
+	    t[1].txb);
+	ck_assert_ptr_nonnull(strstr(p, buf));
+	snprintf(buf, sizeof(buf), "\nroutes.r.upstreams.0.upstream_reply_"
+	    "latency_seconds.count=%lld\n", t[0].tx);
+	ck_assert_ptr_nonnull(strstr(p, buf));
+	ck_assert_ptr_nonnull(strstr(p, "\nroutes.r.upstreams.0.up=true\n"));
+	free(p);
+
+	/* b goes away: the next datagram to it is refused, b goes down. */
+	mock_stop(m[1]);
+	k = on[0] == 1 ? 0 : 1;
+	ck_assert_int_eq(send(c[k], "dead", 4, 0), 4);
+	t[1].rx++;
+	t[1].rxb += 4;
+	for (i = 0, fails = 0; i < 50 * h_slow() && fails == 0; i++) {
+		p = scrape(hp);
+		fails = up_sample(p, "upstream_fails_total", "r", port[1]);
+		if (fails == 0) {
+			free(p);
+			h_sleep_ms(100);
+		}
+	}
+	ck_assert_int_eq(fails, 1);
+	ck_assert_int_eq(up_sample(p, "upstream_refusals_total", "r",
+	    port[1]), 1);
+	ck_assert_int_eq(up_sample(p, "upstream_passive_downs_total", "r",
+	    port[1]), 1);
+	ck_assert_int_eq(up_sample(p, "upstream_up", "r", port[1]), 0);
+	ck_assert_int_eq(up_sample(p, "upstream_rx_datagrams_total", "r",
+	    port[1]), t[1].rx);
+	ck_assert_int_eq(up_sample(p, "upstream_rx_bytes_total", "r",
+	    port[1]), t[1].rxb);
+	ck_assert_int_eq(route_sample(p, "upstream_downs_total", "r"), 1);
+	/* a saw nothing of it. */
+	check_member(p, "r", port[0], &t[0]);
+	free(p);
+
+	/* A reload drops b: its series go, a's stay as they were. */
+	rewrite("stats = { listen = \"%u\"; };\n"
+	    "routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\";\n"
+	    "  upstreams = ( \"127.0.0.1:%u\" ); } );\n", hp, lp, port[0]);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	p = scrape(hp);
+	check_member(p, "r", port[0], &t[0]);
+	ck_assert_int_eq(up_sample(p, "upstream_rx_datagrams_total", "r",
+	    port[1]), -1);
+	ck_assert_int_eq(up_sample(p, "upstream_up", "r", port[1]), -1);
+	ck_assert_int_eq(up_sample(p, "upstream_reply_latency_seconds_count",
+	    "r", port[1]), -1);
+	ck_assert_ptr_null(strstr(p, buf));
+	free(p);
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	stop(d);
+	mock_stop(m[0]);
+}
+END_TEST
+
+/*
+ * Active health checks: a member that stops answering is counted down
+ * once (check_downs, up 0), back once it answers again (check_ups, up 1).
+ */
+START_TEST(metrics_health_checks)
+{
+	struct mock	*m1 = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	struct mock	*m2 = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET), hp = tcp_port();
+	uint16_t	 p2 = m2->port;
+	struct daemon	*d;
+	char		 want[160], *p;
+
+	d = start("stats = { listen = \"%u\"; };\n"
+	    "routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\";\n"
+	    "  upstreams = ( \"127.0.0.1:%u\", \"127.0.0.1:%u\" );\n"
+	    "  health_check = { interval = 0.1; timeout = 0.05;\n"
+	    "    send = \"ping\"; rise = 2; fall = 2; }; } );\n", hp, lp,
+	    m1->port, p2);
+	p = scrape(hp);
+	ck_assert_int_eq(up_sample(p, "upstream_up", "r", p2), 1);
+	ck_assert_int_eq(up_sample(p, "upstream_check_downs_total", "r", p2),
+	    0);
+	free(p);
+	mock_stop(m2);
+	snprintf(want, sizeof(want), "route r: upstream 127.0.0.1:%u is down "
+	    "(health check: 2 misses", p2);
+	ck_assert_int_eq(daemon_wait_log(d, want, 1, 5000 * h_slow()), 0);
+	p = scrape(hp);
+	ck_assert_int_eq(up_sample(p, "upstream_up", "r", p2), 0);
+	ck_assert_int_eq(up_sample(p, "upstream_check_downs_total", "r", p2),
+	    1);
+	ck_assert_int_eq(up_sample(p, "upstream_check_ups_total", "r", p2), 0);
+	ck_assert_int_eq(up_sample(p, "upstream_up", "r", m1->port), 1);
+	ck_assert_int_eq(up_sample(p, "upstream_check_downs_total", "r",
+	    m1->port), 0);
+	free(p);
+	m2 = mock_start(AF_INET, p2, MOCK_ECHO, NULL);
+	ck_assert_ptr_nonnull(m2);
+	snprintf(want, sizeof(want), "route r: upstream 127.0.0.1:%u is up "
+	    "(health check: 2 successes)", p2);
+	ck_assert_int_eq(daemon_wait_log(d, want, 1, 5000 * h_slow()), 0);
+	p = scrape(hp);
+	ck_assert_int_eq(up_sample(p, "upstream_up", "r", p2), 1);
+	ck_assert_int_eq(up_sample(p, "upstream_check_downs_total", "r", p2),
+	    1);
+	ck_assert_int_eq(up_sample(p, "upstream_check_ups_total", "r", p2), 1);
+	/* Checks are not traffic. */
+	ck_assert_int_eq(up_sample(p, "upstream_rx_datagrams_total", "r", p2),
+	    0);
+	free(p);
+	stop(d);
+	mock_stop(m1);
+	mock_stop(m2);
 }
 END_TEST
 
@@ -675,6 +923,8 @@ stats_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, metrics_match_traffic);
+	tcase_add_test(tc, metrics_per_upstream);
+	tcase_add_test(tc, metrics_health_checks);
 	tcase_add_test(tc, sessions_page);
 	tcase_add_test(tc, blocks_page);
 	tcase_add_test(tc, allow_list);
