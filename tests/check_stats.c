@@ -85,20 +85,7 @@ stop(struct daemon *d)
 static uint16_t
 tcp_port(void)
 {
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	uint16_t		port;
-	int			fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
+	return h_free_port(AF_INET);	/* free for TCP too */
 }
 
 static char *

@@ -4,6 +4,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -212,38 +213,131 @@ h_local_port(int fd)
 }
 
 /*
- * A port the kernel just handed out and took back. Another process could
- * grab it before the daemon binds; with 28,000 ephemeral ports picked at
- * random that is rare enough for tests on an otherwise idle loopback.
+ * Test ports. Picking a port the kernel just handed out for port 0 and
+ * closing it raced: until the daemon binds it, any socket bound to port 0
+ * or connect()ed anywhere on the machine (another test's mock, client, or
+ * daemon upstream socket, under make -j) may get the same number from the
+ * ephemeral range, and so may another test's pick. Instead, test ports
+ * come from below net.ipv4.ip_local_port_range, which the kernel never
+ * hands out by itself, cut into slots of H_PORT_SLOT ports. A test
+ * process takes a slot with an exclusive flock(2) on the slot's file in
+ * H_PORT_DIR (shared by every tree's make check of this user), held until
+ * the process ends however it ends, and hands out its ports one after the
+ * other, never twice; a port that will not bind now (UDP and TCP, some
+ * other program holds it) is skipped. Two test processes thus never hold
+ * the same port, and no port-0 socket can take one.
  */
+#define H_PORT_LOW	10000
+#define H_PORT_SLOT	64
+#define H_PORT_DIR	"/tmp/udproxy-test-ports"
+
+static struct {
+	pid_t		pid;		/* the process holding the slot */
+	int		fd;
+	unsigned int	next, end;	/* ports left: [next, end) */
+} h_ports;
+
+/* The ports the kernel does not hand out for port 0: [*lo, *hi). */
+static void
+h_port_range(unsigned int *lo, unsigned int *hi)
+{
+	FILE		*f = fopen("/proc/sys/net/ipv4/ip_local_port_range",
+			    "r");
+	unsigned int	 elo = 32768, ehi = 60999;
+
+	if (f != NULL) {
+		if (fscanf(f, "%u %u", &elo, &ehi) != 2) {
+			elo = 32768;
+			ehi = 60999;
+		}
+		fclose(f);
+	}
+	if (elo >= H_PORT_LOW + 16 * H_PORT_SLOT) {
+		*lo = H_PORT_LOW;
+		*hi = elo;
+	} else {
+		*lo = ehi + 1 > 1024 ? ehi + 1 : 1024;
+		*hi = 65536;
+	}
+}
+
+/* Takes the next free slot; 0, or -1 if every slot is held. */
+static int
+h_port_slot(void)
+{
+	char		 path[128];
+	unsigned int	 lo, hi, n;
+	int		 fd;
+
+	/*
+	 * A full slot stays held (its ports may still be in use or about
+	 * to be); a copy inherited from the parent is the parent's to hold.
+	 */
+	if (h_ports.pid != getpid() && h_ports.pid != 0 && h_ports.fd != -1)
+		close(h_ports.fd);
+	h_ports.pid = getpid();
+	h_ports.fd = -1;
+	h_port_range(&lo, &hi);
+	snprintf(path, sizeof(path), "%s.%u", H_PORT_DIR, (unsigned)getuid());
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return -1;
+	for (n = 0; lo + (n + 1) * H_PORT_SLOT <= hi; n++) {
+		snprintf(path, sizeof(path), "%s.%u/%u", H_PORT_DIR,
+		    (unsigned)getuid(), lo + n * H_PORT_SLOT);
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600)) == -1)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			h_ports.fd = fd;
+			h_ports.next = lo + n * H_PORT_SLOT;
+			h_ports.end = h_ports.next + H_PORT_SLOT;
+			return 0;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+/* Whether a socket of this type binds family's loopback at port now. */
+static int
+h_port_binds(int family, int type, uint16_t port)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = h_loopback(family, port, &ss);
+	int			fd, rc;
+
+	if ((fd = socket(family, type, 0)) == -1) {
+		perror("h_free_port: socket");
+		exit(1);
+	}
+	rc = bind(fd, (struct sockaddr *)&ss, len);
+	if (rc == -1 && errno != EADDRINUSE && errno != EACCES) {
+		perror("h_free_port: bind");
+		exit(1);
+	}
+	close(fd);
+	return rc == 0;
+}
+
+/* A loopback port (UDP and TCP) that no other test process is given. */
 uint16_t
 h_free_port(int family)
 {
-	/* The kernel may hand out a port again at once: not within a test. */
-	static uint16_t		recent[64];
-	static size_t		next;
-	struct sockaddr_storage	ss;
-	socklen_t		len = h_loopback(family, 0, &ss);
-	uint16_t		port;
-	size_t			i, tries;
-	int			fd;
+	uint16_t	port;
 
-	for (tries = 0;; tries++) {
-		if ((fd = socket(family, SOCK_DGRAM, 0)) == -1 ||
-		    bind(fd, (struct sockaddr *)&ss, len) == -1) {
-			perror("h_free_port");
-			exit(1);
+	for (;;) {
+		if (h_ports.pid != getpid() || h_ports.next >= h_ports.end) {
+			if (h_port_slot() == -1) {
+				fprintf(stderr, "h_free_port: no free slot in "
+				    "%s.%u\n", H_PORT_DIR, (unsigned)getuid());
+				exit(1);
+			}
 		}
-		port = h_local_port(fd);
-		close(fd);
-		for (i = 0; i < sizeof(recent) / sizeof(recent[0]); i++)
-			if (recent[i] == port)
-				break;
-		if (i == sizeof(recent) / sizeof(recent[0]) || tries >= 100)
-			break;
+		port = (uint16_t)h_ports.next++;
+		if (h_port_binds(family, SOCK_DGRAM, port) &&
+		    h_port_binds(family, SOCK_STREAM, port))
+			return port;
 	}
-	recent[next++ % (sizeof(recent) / sizeof(recent[0]))] = port;
-	return port;
 }
 
 /* Whether 127.0.0.1:port is free: nobody, the daemon included, holds it. */

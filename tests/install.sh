@@ -7,7 +7,7 @@
 # end to end: start, status, reload, restart and upgrade (good, broken and
 # port-in-use configs), stop.
 #
-# Exit 0 pass, 1 fail, 77 skip (the init script part needs socat and
+# Exit 0 pass, 1 fail, 77 skip (the init script part needs socat, flock and
 # start-stop-daemon). Every wait is bounded; only processes started here
 # are ended here, by pid.
 # Functions run through check() look unreachable to shellcheck.
@@ -20,7 +20,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/udproxy-install.XXXXXX") || exit 1
 dest=$tmp/dest
 failures=0
 bg_pids=()
-used_ports=" "
 
 say() { printf '%s\n' "$*"; }
 pass() { say "ok:   $*"; }
@@ -207,8 +206,8 @@ init_part() {
 	export UDPROXY_DEFAULTS=/dev/null
 	export SYSTEMCTL_SKIP_REDIRECT=1
 
-	if ! { pa=$(free_port) && pb=$(free_port) && ua=$(free_port) &&
-	    ub=$(free_port); }; then
+	if ! { port_slot && next_port pa && next_port pb && next_port ua &&
+	    next_port ub; }; then
 		fail "no free UDP ports"
 		return
 	fi
@@ -355,15 +354,38 @@ port_in_use() {
 	    END { exit !f }' /proc/net/udp /proc/net/udp6 2>/dev/null
 }
 
-# A UDP port below the ephemeral range that nothing is bound to.
-free_port() {
+# Ports as tests/harness.c (h_free_port) hands them out: a slot of 64
+# outside the range the kernel picks ports from for port-0 sockets, held
+# with flock(1) on the slot's file until this script and its children
+# exit, so no other test process (of any tree's make check) is given them.
+port_slot() {
+	local elo ehi lo hi n dir
+	read -r elo ehi </proc/sys/net/ipv4/ip_local_port_range || return 1
+	if [ "$elo" -ge $((10000 + 16 * 64)) ]; then
+		lo=10000 hi=$elo
+	else
+		lo=$((ehi + 1 > 1024 ? ehi + 1 : 1024)) hi=65536
+	fi
+	dir=/tmp/udproxy-test-ports.$(id -u)
+	[ -d "$dir" ] || mkdir -m 0700 "$dir" || [ -d "$dir" ] || return 1
+	for ((n = lo; n + 64 <= hi; n += 64)); do
+		exec {port_fd}>>"$dir/$n" || continue
+		if flock -n "$port_fd"; then
+			port_next=$n port_end=$((n + 64))
+			return 0
+		fi
+		exec {port_fd}>&-
+	done
+	return 1
+}
+# next_port VAR: the slot's next port that nothing is bound to, in VAR.
+next_port() {
 	local p
-	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 10000))
-		case $used_ports in *" $p "*) continue ;; esac
+	while [ "$port_next" -lt "$port_end" ]; do
+		p=$port_next
+		port_next=$((port_next + 1))
 		port_in_use "$p" && continue
-		used_ports="$used_ports$p "
-		echo "$p"
+		printf -v "$1" '%s' "$p"
 		return 0
 	done
 	return 1
@@ -404,6 +426,8 @@ elif ! command -v socat >/dev/null; then
 	skip_init="no socat"
 elif ! command -v start-stop-daemon >/dev/null; then
 	skip_init="no start-stop-daemon"
+elif ! command -v flock >/dev/null; then
+	skip_init="no flock"
 elif [ ! -r /proc/net/udp ]; then
 	skip_init="no /proc/net/udp"
 fi
