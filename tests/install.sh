@@ -198,7 +198,7 @@ check "second install installs the same files" cmp -s "$tmp/want" "$tmp/got"
 # Stays installed until the end: the uninstall checks come last.
 init_part() {
 	local init=$dest$initddir/udproxy
-	local pa pb ua ub pid pid2
+	local pa pb ua ub pid pid2 s1 s2
 
 	export UDPROXY_DAEMON=$dest$sbindir/udproxy
 	export UDPROXY_CONFIG=$tmp/init.conf
@@ -224,11 +224,12 @@ init_part() {
 		{
 			echo "control = \"$tmp/udproxy.sock\";"
 			echo 'routes = ('
+			# Sessions outlive the test: their count is compared.
 			echo "  { name = \"a\"; listen = \"127.0.0.1:$pa\";"
-			echo "    upstream = \"127.0.0.1:$ua\"; }"
+			echo "    upstream = \"127.0.0.1:$ua\"; idle_timeout = 600; }"
 			[ "$1" = two ] &&
 			    echo "  , { name = \"b\"; listen = \"127.0.0.1:$pb\";" &&
-			    echo "    upstream = \"127.0.0.1:$ub\"; }"
+			    echo "    upstream = \"127.0.0.1:$ub\"; idle_timeout = 600; }"
 			[ "$1" = broken ] && echo '  { name = "b" }'
 			# Valid (-t passes), but the port is the echo's.
 			[ "$1" = taken ] &&
@@ -309,6 +310,22 @@ init_part() {
 	check "upgrade: route a forwards" rt "$pa" "a after upgrade"
 	check "upgrade: route b forwards" rt "$pb" "b after upgrade"
 	pid=$pid2
+
+	# The same configuration: restart is an upgrade in place, so the new
+	# process has every session of the old one.
+	s1=$(sessions_now)
+	initd restart
+	check "restart (same config) exits 0" test "$rc" -eq 0
+	pid2=$(our_daemon)
+	check "restart (same config): a new daemon runs (pid ${pid2:-none})" \
+	    test -n "$pid2" -a "$pid2" != "$pid"
+	check "restart (same config): old pid $pid is gone" gone "$pid"
+	s2=$(sessions_now)
+	check "restart (same config) keeps every session (${s1:-?} before, ${s2:-?} after)" \
+	    same_count "$s1" "$s2"
+	check "restart (same config): route a forwards" rt "$pa" "a after same restart"
+	pid=$pid2
+
 	write_conf broken
 	initd upgrade
 	check "upgrade (broken config) fails" test "$rc" -eq 1
@@ -327,6 +344,18 @@ init_part() {
 	check "restart: route a forwards" rt "$pa" "hello after restart"
 	check "restart: route b is gone" no_rt "$pb" "b after restart"
 
+	# No control socket answers (it was removed): restart cannot upgrade
+	# in place, and must not stop the daemon to start another.
+	mv "$tmp/udproxy.sock" "$tmp/udproxy.sock.away"
+	initd restart
+	check "restart (no control socket) fails" test "$rc" -eq 1
+	check "restart (no control socket) says why" grep -qF \
+	    "no control socket answers, so it cannot be restarted in place; it runs on (use stop, then start)" \
+	    "$tmp/out"
+	check "restart (no control socket) leaves pid $pid2 running" test "$(our_daemon)" = "$pid2"
+	check "restart (no control socket): route a still forwards" rt "$pa" "a after restart without control"
+	mv "$tmp/udproxy.sock.away" "$tmp/udproxy.sock"
+
 	initd stop
 	check "stop exits 0" test "$rc" -eq 0
 	check "stop: pid $pid2 is gone" gone "$pid2"
@@ -337,6 +366,15 @@ init_part() {
 	check "status exits 3 when stopped" test "$rc" -eq 3
 	initd stop
 	check "stop when stopped exits 0" test "$rc" -eq 0
+
+	initd restart
+	check "restart when stopped exits 0" test "$rc" -eq 0
+	pid=$(our_daemon)
+	check "restart when stopped starts the daemon (pid ${pid:-none})" test -n "$pid"
+	check "restart when stopped: route a forwards" rt "$pa" "a after restart from stopped"
+	initd stop
+	check "stop (after restart from stopped) exits 0" test "$rc" -eq 0
+	check "stop: pid ${pid:-none} is gone" gone "$pid"
 }
 
 # initd ACTION: runs the init script, output in $tmp/out, status in $rc.
@@ -389,6 +427,16 @@ next_port() {
 		return 0
 	done
 	return 1
+}
+
+# The daemon's session count (udproxy -s status), empty if it does not answer.
+sessions_now() {
+	"$UDPROXY_DAEMON" -s status -c "$UDPROXY_CONFIG" 2>/dev/null |
+	    sed -n 's/^sessions //p'
+}
+# same_count A B: A is a count of at least 2, and B is the same.
+same_count() {
+	[ -n "$1" ] && [ "$1" -ge 2 ] && [ "$1" = "$2" ]
 }
 
 # rt PORT MSG: one datagram through the proxy; the echo must come back.
