@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -128,6 +129,31 @@ conf_get_uint(struct conf_ctx *ctx, const config_setting_t *s,
 		return conf_fail(ctx, s, "%s must be between %lld and %lld, "
 		    "not %lld", what, min, max, v);
 	*out = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * workers: a count, or "auto" for the online CPUs (at most
+ * CONF_WORKERS_MAX; a machine that does not say counts as one).
+ */
+static int
+conf_parse_workers(struct conf_ctx *ctx, struct conf *conf,
+    const config_setting_t *s)
+{
+	const char	*v;
+	long		 n;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_get_uint(ctx, s, "workers", 1, CONF_WORKERS_MAX,
+		    &conf->workers);
+	v = config_setting_get_string(s);
+	if (strcmp(v, "auto") != 0)
+		return conf_fail(ctx, s, "workers must be a number from 1 to "
+		    "%d or \"auto\"", CONF_WORKERS_MAX);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	conf->workers = n < 1 ? 1 : n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX :
+	    (unsigned int)n;
+	conf->workers_auto = 1;
 	return 0;
 }
 
@@ -1438,6 +1464,9 @@ conf_parse(struct conf_ctx *ctx, struct conf *conf, config_t *cf)
 			if (conf_get_uint(ctx, s, "max_sessions", 1,
 			    CONF_SESSIONS_MAX, &conf->max_sessions) == -1)
 				return -1;
+		} else if (strcmp(key, "workers") == 0) {
+			if (conf_parse_workers(ctx, conf, s) == -1)
+				return -1;
 		} else if (strcmp(key, "resolver") == 0) {
 			if (conf_parse_resolver(ctx, conf, s) == -1)
 				return -1;
@@ -1551,6 +1580,7 @@ conf_load_file(const char *path, char *err, size_t errlen)
 	conf = xcalloc(1, sizeof(*conf));
 	conf->path = xstrdup(path);
 	conf->log_level = LOG_LEVEL_INFO;
+	conf->workers = 1;
 	conf->resolver_timeout_ms = CONF_RESOLVER_TIMEOUT_MS;
 	conf->resolve_min_ms = CONF_RESOLVE_MIN_MS;
 	conf->resolve_max_ms = CONF_RESOLVE_MAX_MS;

@@ -30,6 +30,7 @@ struct acl;
 #define CONF_IDLE_DEFAULT_MS	60000
 #define CONF_IDLE_MAX_S		86400
 #define CONF_SESSIONS_MAX	1000000
+#define CONF_WORKERS_MAX	64
 #define CONF_DGRAM_MAX		65535
 #define CONF_RCVBUF_MIN		1024
 #define CONF_RCVBUF_MAX		(256 * 1024 * 1024)
@@ -117,6 +118,8 @@ struct conf {
 	char			*user;
 	char			*group;
 	unsigned int		 max_sessions;	/* 0: derive from fd limit */
+	unsigned int		 workers;	/* threads, resolved from "auto" */
+	int			 workers_auto;
 	char			**resolvers;	/* "ip:port"; none: resolv.conf */
 	size_t			 nresolvers;
 	uint64_t		 resolver_timeout_ms;

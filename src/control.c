@@ -30,6 +30,7 @@
 #include "reloader.h"
 #include "udproxy.h"
 #include "upgrade.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #ifndef nitems
@@ -641,19 +642,30 @@ static void
 control_cmd_status(struct control_conn *c, const char *args)
 {
 	struct udproxy	*up = c->ctl->up;
+	size_t		 i, *n;
 
 	(void)args;
+	/* Each worker's live sessions: how evenly the kernel spreads them. */
+	n = xcalloc(up->nworkers, sizeof(*n));
+	udproxy_pause(up);
+	for (i = 0; i < up->nworkers; i++)
+		n[i] = up->workers[i]->nsessions;
+	udproxy_resume(up);
 	control_reply(c, 1, "%s", "");
 	control_line(c, "pid %ld", (long)getpid());
 	control_line(c, "version %s", up->version);
 	control_line(c, "uptime %llu", (unsigned long long)
 	    ((clock_ms() - up->started_ms) / 1000));
 	control_line(c, "routes %zu", up->nroutes);
+	control_line(c, "workers %zu", up->nworkers);
 	control_line(c, "sessions %zu", udproxy_nsessions(up));
 	control_line(c, "config %s", up->conf->path);
 	control_line(c, "control %s", c->ctl->path);
 	control_line(c, "reloading %s", up->reloader->running ? "yes" : "no");
 	control_line(c, "upgrading %s", up->upgrade != NULL ? "yes" : "no");
+	for (i = 0; i < up->nworkers; i++)
+		control_line(c, "worker %zu sessions %zu", i, n[i]);
+	free(n);
 	control_finish(c);
 }
 

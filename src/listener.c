@@ -19,9 +19,14 @@
 /*
  * Opens a non-blocking socket bound to a. No SO_REUSEADDR: on UDP it would
  * let a second process bind the same port and steal half the traffic.
+ * reuseport (workers > 1) joins the socket to the address's SO_REUSEPORT
+ * group, one socket per worker, so that the kernel spreads clients over
+ * them by a hash of the 4-tuple (a client stays on one worker). The
+ * kernel admits only sockets of the same user to a group.
  */
 struct listener *
-listener_open(const struct addr *a, char *err, size_t errlen)
+listener_open(const struct addr *a, int reuseport, char *err,
+    size_t errlen)
 {
 	struct listener	*l;
 	int		 fd, on = 1, family = a->ss.ss_family, error;
@@ -32,6 +37,9 @@ listener_open(const struct addr *a, char *err, size_t errlen)
 		goto fail;
 	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
 	    &on, sizeof(on)) == -1)
+		goto fail;
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) == -1)
 		goto fail;
 	if (addr_is_wildcard(a)) {
 		if (family == AF_INET && setsockopt(fd, IPPROTO_IP,

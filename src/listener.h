@@ -60,7 +60,7 @@ struct listener {
 	struct addr	 addr;
 };
 
-struct listener	*listener_open(const struct addr *, char *, size_t);
+struct listener	*listener_open(const struct addr *, int, char *, size_t);
 void		 listener_close(struct listener *);
 int		 listener_set_rcvbuf(struct listener *, unsigned int, int *);
 uint64_t	 listener_drops(const struct listener *);

@@ -62,6 +62,7 @@ reload_plan(const struct conf *oconf, const struct conf *nconf)
 	p->nold = nold;
 	p->action = xcalloc(p->nnew, sizeof(*p->action));
 	p->old = xcalloc(p->nnew, sizeof(*p->old));
+	p->nworkers = 1;
 	p->listener = xcalloc(p->nnew, sizeof(*p->listener));
 	p->removed = xcalloc(nold, sizeof(*p->removed));
 	keys = xcalloc(nold, sizeof(*keys));
@@ -94,32 +95,48 @@ reload_plan(const struct conf *oconf, const struct conf *nconf)
 	return p;
 }
 
-/* Binds every new listener, or none: the first failure undoes the rest. */
+/*
+ * Binds every new listener, one per worker for each new route (with more
+ * than one worker, as an SO_REUSEPORT group), or none: the first failure
+ * undoes the rest.
+ */
 int
-reload_prepare(struct reload_plan *p, char *err, size_t errlen)
+reload_prepare(struct reload_plan *p, size_t nworkers, char *err,
+    size_t errlen)
 {
 	const struct route_conf	*rc;
+	struct listener		**l;
 	char			 why[CONF_ERRLEN / 2];
-	size_t			 i;
+	size_t			 i, k;
 
+	if (nworkers != p->nworkers) {
+		free(p->listener);
+		p->nworkers = nworkers;
+		p->listener = xcalloc(p->nnew * nworkers,
+		    sizeof(*p->listener));
+	}
 	for (i = 0; i < p->nnew; i++) {
 		if (p->action[i] != RELOAD_ADD)
 			continue;
 		rc = &p->conf->routes[i];
-		/* A binary upgrade hands the old process's sockets over. */
-		if (p->inherit != NULL && (p->listener[i] =
-		    upgrade_take_listener(p->inherit, &rc->listen)) != NULL)
-			continue;
-		p->listener[i] = listener_open(&rc->listen, why, sizeof(why));
-		if (p->listener[i] == NULL) {
-			snprintf(err, errlen, "%s:%d: route '%s': %s", rc->file,
-			    rc->line, rc->name, why);
-			goto fail;
+		for (k = 0; k < nworkers; k++) {
+			l = &p->listener[i * nworkers + k];
+			/* A binary upgrade hands the old process's over. */
+			if (p->inherit != NULL && (*l = upgrade_take_listener(
+			    p->inherit, &rc->listen, k)) != NULL)
+				continue;
+			*l = listener_open(&rc->listen, nworkers > 1, why,
+			    sizeof(why));
+			if (*l == NULL) {
+				snprintf(err, errlen, "%s:%d: route '%s': %s",
+				    rc->file, rc->line, rc->name, why);
+				goto fail;
+			}
 		}
 	}
 	return 0;
 fail:
-	for (i = 0; i < p->nnew; i++) {
+	for (i = 0; i < p->nnew * p->nworkers; i++) {
 		listener_close(p->listener[i]);
 		p->listener[i] = NULL;
 	}
@@ -147,18 +164,51 @@ reload_log_added(const struct route_conf *rc, const struct listener *l)
 	    pool_balance_name(rc->pool.balance));
 }
 
+/* Frees a route's instance on every worker; returns the sessions closed. */
+static size_t
+reload_free_chain(struct route *r)
+{
+	struct route	*next;
+	size_t		 n = 0;
+
+	for (; r != NULL; r = next) {
+		next = r->sibling;
+		n += route_close_sessions(r, SESSION_END_RELOAD);
+		route_free(r);
+	}
+	return n;
+}
+
+/* The new route on every worker, chained from worker 0's. */
+static struct route *
+reload_new_chain(struct reload_plan *p, struct udproxy *up, size_t i)
+{
+	const struct route_conf	 *rc = &p->conf->routes[i];
+	struct route		 *first = NULL, **tail = &first;
+	size_t			  k;
+
+	for (k = 0; k < p->nworkers; k++) {
+		*tail = route_new(up->workers[k], rc,
+		    p->listener[i * p->nworkers + k]);
+		p->listener[i * p->nworkers + k] = NULL;
+		tail = &(*tail)->sibling;
+	}
+	return first;
+}
+
 /*
  * Builds the new route table from the plan. Routes that survive are the
  * same objects, so their sessions and pending events stay valid; only
- * route->conf moves. Cannot fail.
+ * route->conf moves. Every worker's instance of a route changes alike.
+ * Cannot fail. The workers are paused (udproxy_pause).
  */
 void
 reload_commit(struct reload_plan *p, struct udproxy *up,
     struct reload_summary *sum)
 {
-	struct route		**routes, *r;
+	struct route		**routes, *r, *x;
 	const struct route_conf	 *rc;
-	size_t			  i, j, closed;
+	size_t			  i, j, closed, kept, n;
 
 	memset(sum, 0, sizeof(*sum));
 	routes = xcalloc(p->nnew, sizeof(*routes));
@@ -166,21 +216,18 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 		if (!p->removed[j])
 			continue;
 		r = up->routes[j];
-		log_info("route %s: removed, %zu sessions closed",
-		    r->conf->name, r->nsessions);
-		sum->sessions_closed += r->nsessions;
+		rc = r->conf;
+		n = reload_free_chain(r);
+		log_info("route %s: removed, %zu sessions closed", rc->name,
+		    n);
+		sum->sessions_closed += n;
 		sum->removed++;
-		route_close_sessions(r, SESSION_END_RELOAD);
-		route_free(r);
 		up->routes[j] = NULL;
 	}
 	for (i = 0; i < p->nnew; i++) {
 		rc = &p->conf->routes[i];
 		if (p->action[i] == RELOAD_ADD) {
-			/* One worker today; routes run on it. */
-			routes[i] = route_new(up->workers[0], rc,
-			    p->listener[i]);
-			p->listener[i] = NULL;
+			routes[i] = reload_new_chain(p, up, i);
 			reload_log_added(rc, routes[i]->listener);
 			sum->added++;
 			continue;
@@ -191,13 +238,16 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 		 * Sessions pinned to an address that is still in the pool
 		 * stay; those to removed members close at once.
 		 */
-		closed = 0;
-		if (!conf_route_same_sessions(r->conf, rc))
-			closed = route_close_sessions(r,
-			    SESSION_END_RELOAD);
-		closed += route_set_conf(r, rc);
+		closed = kept = 0;
+		for (x = r; x != NULL; x = x->sibling) {
+			if (!conf_route_same_sessions(x->conf, rc))
+				closed += route_close_sessions(x,
+				    SESSION_END_RELOAD);
+			closed += route_set_conf(x, rc);
+			kept += x->nsessions;
+		}
 		sum->sessions_closed += closed;
-		sum->sessions_kept += r->nsessions;
+		sum->sessions_kept += kept;
 		if (p->action[i] == RELOAD_REPOINT)
 			log_info("route %s: upstreams changed, %zu sessions to "
 			    "removed upstreams closed", rc->name, closed);
@@ -218,7 +268,7 @@ reload_plan_free(struct reload_plan *p)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->nnew; i++)
+	for (i = 0; i < p->nnew * p->nworkers; i++)
 		listener_close(p->listener[i]);
 	free(p->action);
 	free(p->old);

@@ -30,7 +30,9 @@ struct reload_plan {
 	size_t			  nnew;
 	enum reload_action	 *action;	/* per new route */
 	size_t			 *old;		/* per new route, unless ADD */
-	struct listener		**listener;	/* per ADD route, by prepare */
+	size_t			  nworkers;	/* listeners per route */
+	struct listener		**listener;	/* per ADD route and worker
+						   ([i * nworkers + k]) */
 	size_t			  nold;
 	int			 *removed;	/* per old route */
 	struct upgrade_child	 *inherit;	/* listeners handed over */
@@ -42,7 +44,8 @@ struct reload_summary {
 };
 
 struct reload_plan	*reload_plan(const struct conf *, const struct conf *);
-int			 reload_prepare(struct reload_plan *, char *, size_t);
+int			 reload_prepare(struct reload_plan *, size_t, char *,
+			    size_t);
 void			 reload_commit(struct reload_plan *, struct udproxy *,
 			    struct reload_summary *);
 void			 reload_plan_free(struct reload_plan *);

@@ -33,6 +33,16 @@ static void	route_retry_cb(evutil_socket_t, short, void *);
 static void	route_watch(struct route *, uint64_t);
 static void	route_apply_rcvbuf(struct route *);
 
+/* The route's max_sessions, split over the workers like the budget. */
+static size_t
+route_max_sessions(const struct route *r)
+{
+	if (r->conf->max_sessions == 0)
+		return 0;
+	return worker_budget_share(r->conf->max_sessions,
+	    r->worker->nworkers, r->worker->id);
+}
+
 /* Takes ownership of the listener. */
 struct route *
 route_new(struct worker *w, const struct route_conf *rc,
@@ -43,6 +53,7 @@ route_new(struct worker *w, const struct route_conf *rc,
 	r = xcalloc(1, sizeof(*r));
 	r->worker = w;
 	r->conf = rc;
+	r->max_sessions = route_max_sessions(r);
 	r->listener = l;
 	r->pool = pool_new(&rc->pool);
 	sessmap_init(&r->map);
@@ -160,6 +171,9 @@ route_apply_rcvbuf(struct route *r)
 	int		got, forced;
 
 	got = listener_set_rcvbuf(r->listener, r->conf->rcvbuf, &forced);
+	/* Every worker's listener gets the same: worker 0 speaks for all. */
+	if (r->worker->id != 0)
+		return;
 	if (got == -1) {
 		log_warning("route %s: cannot set the receive buffer: %s",
 		    r->conf->name, strerror(errno));
@@ -208,6 +222,7 @@ route_set_conf(struct route *r, const struct route_conf *rc)
 	size_t		closed = 0;
 
 	r->conf = rc;
+	r->max_sessions = route_max_sessions(r);
 	if (rc->rcvbuf != old)
 		route_apply_rcvbuf(r);
 	guard_route_reconf(r);
@@ -516,13 +531,38 @@ route_refresh_stats(struct route *r)
 	r->stats.drop_rcvbuf = listener_drops(r->listener);
 }
 
+/*
+ * A configured route's figures: the sum over its instance on every
+ * worker (r and its siblings); lat and dur may be NULL. The workers are
+ * paused.
+ */
+void
+route_sum_stats(struct route *r, struct route_stats *st, struct hist *lat,
+    struct hist *dur)
+{
+	memset(st, 0, sizeof(*st));
+	if (lat != NULL)
+		hist_init(lat, ROUTE_LATENCY_SHIFT);
+	if (dur != NULL)
+		hist_init(dur, ROUTE_DURATION_SHIFT);
+	for (; r != NULL; r = r->sibling) {
+		route_refresh_stats(r);
+		stats_add(st, &r->stats);
+		if (lat != NULL)
+			hist_merge(lat, &r->latency);
+		if (dur != NULL)
+			hist_merge(dur, &r->duration);
+	}
+}
+
 /* "route NAME: stats rx_datagrams=... ...", the line SIGUSR1 logs. */
 void
 route_format_stats(struct route *r, char *buf, size_t len)
 {
-	char	line[2048];
+	struct route_stats	st;
+	char			line[2048];
 
-	route_refresh_stats(r);
-	stats_format(&r->stats, line, sizeof(line));
+	route_sum_stats(r, &st, NULL, NULL);
+	stats_format(&st, line, sizeof(line));
 	snprintf(buf, len, "route %s: stats %s", r->conf->name, line);
 }

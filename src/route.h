@@ -5,7 +5,10 @@
 /*
  * A running route: its listener, its session map and idle queue, its
  * counters. The object outlives reloads that keep its listen address, so
- * sessions can keep pointing at it while only route->conf moves.
+ * sessions can keep pointing at it while only route->conf moves. With
+ * several workers a configured route runs as one such object on each,
+ * chained by sibling from the one on worker 0, each with its own
+ * SO_REUSEPORT listener and sessions; figures are summed over the chain.
  */
 #ifndef UDPROXY_ROUTE_H
 #define UDPROXY_ROUTE_H
@@ -42,7 +45,9 @@ TAILQ_HEAD(session_q, session);
 
 struct route {
 	struct worker		*worker;	/* what it runs on */
+	struct route		*sibling;	/* the same route, next worker */
 	const struct route_conf	*conf;
+	size_t			 max_sessions;	/* this worker's share; 0: none */
 	struct listener		*listener;
 	struct event		*ev_read;
 	struct event		*ev_expire;
@@ -82,5 +87,7 @@ void		 route_schedule_expire(struct route *, uint64_t);
 void		 route_format_stats(struct route *, char *, size_t);
 void		 route_event_error(struct route *, const char *, uint64_t);
 void		 route_refresh_stats(struct route *);
+void		 route_sum_stats(struct route *, struct route_stats *,
+		    struct hist *, struct hist *);
 
 #endif

@@ -46,9 +46,8 @@ session_limit_reached(struct route *r, uint64_t now)
 	size_t		 cap;
 	const char	*scope;
 
-	if (r->conf->max_sessions != 0 &&
-	    r->nsessions >= r->conf->max_sessions) {
-		cap = r->conf->max_sessions;
+	if (r->max_sessions != 0 && r->nsessions >= r->max_sessions) {
+		cap = r->max_sessions;
 		scope = "route";
 	} else if (!worker_session_room(w)) {
 		cap = w->max_sessions;

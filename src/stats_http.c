@@ -312,6 +312,52 @@ stats_snap_copy(char **names, const char *s)
 	return p;
 }
 
+/* Whether snapshot member mu stands for u: the same name and address. */
+static int
+stats_http_same_member(const struct metrics_upstream *mu,
+    const struct upstream *u)
+{
+	char	a[ADDR_STRLEN];
+
+	addr_format((const struct sockaddr *)&u->addr.ss, a, sizeof(a));
+	return strcmp(mu->label, a) == 0 && strcmp(mu->member, u->label) == 0;
+}
+
+/*
+ * Adds the pool members of x (one worker's instance of route mr) to the
+ * snapshot's members of mr with the same address; up only while every
+ * worker may pick it. A member that one worker has not re-resolved yet
+ * is left out of the sum until it has.
+ */
+static void
+stats_http_snap_members(struct stats_snap *sn, const struct metrics_route *mr,
+    struct route *x, uint64_t now)
+{
+	struct metrics_upstream	*mu, *first = &sn->upstreams[mr->upstream];
+	struct upstream		*u;
+	size_t			 k, j;
+
+	for (k = 0; k < x->pool->nmembers; k++) {
+		u = x->pool->members[k];
+		/* The same order on every worker, almost always. */
+		if (k < mr->nupstreams && stats_http_same_member(&first[k], u))
+			mu = &first[k];
+		else
+			for (mu = NULL, j = 0; j < mr->nupstreams; j++)
+				if (stats_http_same_member(&first[j], u)) {
+					mu = &first[j];
+					break;
+				}
+		if (mu == NULL)
+			continue;
+		if (!pool_usable(x->pool, u, now))
+			mu->up = 0;
+		stats_upstream_add(&mu->stats, &u->stats);
+		mu->stats.sessions_active += u->sessions;
+		hist_merge(&mu->latency, &u->latency);
+	}
+}
+
 /*
  * Takes the figures of every route and pool member in one go: this is
  * the one place the pages gather them (and format afterwards). Every figure is summed into a
@@ -325,7 +371,7 @@ stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 	struct metrics		*m = &sn->m;
 	struct metrics_route	*mr;
 	struct metrics_upstream	*mu;
-	struct route		*r;
+	struct route		*r, *x;
 	struct upstream		*u;
 	char			*names;
 	uint64_t		 now = clock_ms();
@@ -343,6 +389,7 @@ stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 		m->access_log_lines += accesslog_lines(up->alogs[i]);
 		m->access_log_dropped += accesslog_dropped(up->alogs[i]);
 	}
+	udproxy_pause(up);
 	for (i = 0; i < up->nroutes; i++) {
 		r = up->routes[i];
 		len += strlen(r->conf->name) + 1;
@@ -357,13 +404,8 @@ stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 	for (i = 0; i < up->nroutes; i++) {
 		r = up->routes[i];
 		mr = &sn->routes[i];
-		route_refresh_stats(r);
 		mr->name = stats_snap_copy(&names, r->conf->name);
-		stats_add(&mr->stats, &r->stats);
-		hist_init(&mr->latency, r->latency.shift);
-		hist_merge(&mr->latency, &r->latency);
-		hist_init(&mr->duration, r->duration.shift);
-		hist_merge(&mr->duration, &r->duration);
+		route_sum_stats(r, &mr->stats, &mr->latency, &mr->duration);
 		mr->upstream = nup;
 		mr->nupstreams = r->pool->nmembers;
 		for (k = 0; k < r->pool->nmembers; k++) {
@@ -373,13 +415,14 @@ stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 			    mu->label, sizeof(mu->label));
 			mu->member = stats_snap_copy(&names, u->label);
 			mu->route = i;
-			mu->up = pool_usable(r->pool, u, now);
-			stats_upstream_add(&mu->stats, &u->stats);
-			mu->stats.sessions_active += u->sessions;
+			mu->up = 1;
 			hist_init(&mu->latency, u->latency.shift);
-			hist_merge(&mu->latency, &u->latency);
 		}
+		/* A member's figures: its address's, summed over the workers. */
+		for (x = r; x != NULL; x = x->sibling)
+			stats_http_snap_members(sn, mr, x, now);
 	}
+	udproxy_resume(up);
 	m->routes = sn->routes;
 	m->nroutes = up->nroutes;
 	m->upstreams = sn->upstreams;
@@ -416,6 +459,33 @@ stats_http_error(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(b);
 }
 
+/* One live session as a JSON object, after a comma unless first. */
+static void
+stats_http_session_json(struct evbuffer *b, const struct route *r,
+    const struct session *s, uint64_t now, int first)
+{
+	char	addr[ADDR_STRLEN];
+
+	evbuffer_add(b, first ? "{\"route\":" : ",{\"route\":", first ? 9 : 10);
+	metrics_json_string(b, r->conf->name, strlen(r->conf->name));
+	addr_format(&s->origin.sa, addr, sizeof(addr));
+	evbuffer_add(b, ",\"client\":", 10);
+	metrics_json_string(b, addr, strlen(addr));
+	session_local_format(s, addr, sizeof(addr));
+	evbuffer_add(b, ",\"local\":", 9);
+	metrics_json_string(b, addr, strlen(addr));
+	evbuffer_add(b, ",\"upstream\":", 12);
+	/* The pool member the session is pinned to. */
+	addr_format((const struct sockaddr *)&s->up->addr.ss, addr,
+	    sizeof(addr));
+	metrics_json_string(b, addr, strlen(addr));
+	evbuffer_add_printf(b, ",\"age_ms\":%" PRIu64 ",\"idle_ms\":%" PRIu64
+	    ",\"rx_datagrams\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+	    ",\"tx_datagrams\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}",
+	    now - s->start_ms, now - s->last_ms, s->rx_datagrams, s->rx_bytes,
+	    s->tx_datagrams, s->tx_bytes);
+}
+
 static void
 stats_http_sessions(struct stats_http *sh, struct evhttp_request *req,
     const char *query)
@@ -425,7 +495,7 @@ stats_http_sessions(struct stats_http *sh, struct evhttp_request *req,
 	struct route		*r;
 	struct session		*s;
 	const char		*name, *lim;
-	char			*end, addr[ADDR_STRLEN];
+	char			*end;
 	unsigned long		 limit = STATS_HTTP_SESSIONS_DEFAULT;
 	uint64_t		 now = clock_ms(), n = 0;
 	size_t			 i;
@@ -451,44 +521,28 @@ stats_http_sessions(struct stats_http *sh, struct evhttp_request *req,
 	}
 	b = evbuffer_new();
 	evbuffer_add(b, "{\"sessions\":[", 13);
+	udproxy_pause(sh->up);
 	for (i = 0; i < sh->up->nroutes; i++) {
-		r = sh->up->routes[i];
-		if (name != NULL && strcmp(name, r->conf->name) != 0)
+		if (name != NULL && strcmp(name,
+		    sh->up->routes[i]->conf->name) != 0)
 			continue;
 		found = 1;
-		/* Most recently active first. */
-		TAILQ_FOREACH_REVERSE(s, &r->idleq, session_q, idle) {
-			if (n == limit) {
-				more = 1;
-				break;
+		/* Most recently active first, worker after worker. */
+		for (r = sh->up->routes[i]; r != NULL && !more;
+		    r = r->sibling) {
+			TAILQ_FOREACH_REVERSE(s, &r->idleq, session_q, idle) {
+				if (n == limit) {
+					more = 1;
+					break;
+				}
+				stats_http_session_json(b, r, s, now, n == 0);
+				n++;
 			}
-			evbuffer_add(b, n == 0 ? "{\"route\":" : ",{\"route\":",
-			    n == 0 ? 9 : 10);
-			metrics_json_string(b, r->conf->name,
-			    strlen(r->conf->name));
-			addr_format(&s->origin.sa, addr, sizeof(addr));
-			evbuffer_add(b, ",\"client\":", 10);
-			metrics_json_string(b, addr, strlen(addr));
-			session_local_format(s, addr, sizeof(addr));
-			evbuffer_add(b, ",\"local\":", 9);
-			metrics_json_string(b, addr, strlen(addr));
-			evbuffer_add(b, ",\"upstream\":", 12);
-			/* The pool member the session is pinned to. */
-			addr_format((const struct sockaddr *)&s->up->addr.ss,
-			    addr, sizeof(addr));
-			metrics_json_string(b, addr, strlen(addr));
-			evbuffer_add_printf(b, ",\"age_ms\":%" PRIu64
-			    ",\"idle_ms\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64
-			    ",\"rx_bytes\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64
-			    ",\"tx_bytes\":%" PRIu64 "}",
-			    now - s->start_ms, now - s->last_ms,
-			    s->rx_datagrams, s->rx_bytes, s->tx_datagrams,
-			    s->tx_bytes);
-			n++;
 		}
 		if (more)
 			break;
 	}
+	udproxy_resume(sh->up);
 	evbuffer_add_printf(b, "],\"truncated\":%s}\n", more ? "true" :
 	    "false");
 	if (name != NULL && !found)
@@ -501,6 +555,40 @@ stats_http_sessions(struct stats_http *sh, struct evhttp_request *req,
 }
 
 /*
+ * One worker's blocked sources of route r as JSON objects, n of them so
+ * far; 1 once STATS_HTTP_SESSIONS_MAX is reached (and more remain).
+ */
+static int
+stats_http_route_blocks(struct evbuffer *b, const struct route *r,
+    uint64_t now, uint64_t *n)
+{
+	const struct limit_table	*t = r->guard.limits;
+	const struct limit_entry	*e;
+	char				 src[INET6_ADDRSTRLEN + 8];
+	uint32_t			 j;
+
+	if (t == NULL)
+		return 0;
+	for (j = 0; j < t->size; j++) {
+		e = &t->entry[j];
+		if (e->blocked_until <= now)
+			continue;
+		if (*n == STATS_HTTP_SESSIONS_MAX)
+			return 1;
+		evbuffer_add(b, *n == 0 ? "{\"route\":" : ",{\"route\":",
+		    *n == 0 ? 9 : 10);
+		metrics_json_string(b, r->conf->name, strlen(r->conf->name));
+		limit_key_format(t, &e->key, src, sizeof(src));
+		evbuffer_add(b, ",\"source\":", 10);
+		metrics_json_string(b, src, strlen(src));
+		evbuffer_add_printf(b, ",\"remaining_ms\":%" PRIu64 "}",
+		    e->blocked_until - now);
+		(*n)++;
+	}
+	return 0;
+}
+
+/*
  * The sources under a dynamic block, per route: a scan of each route's
  * per-source table (fixed size), at most STATS_HTTP_SESSIONS_MAX entries.
  */
@@ -509,40 +597,17 @@ stats_http_blocks(struct stats_http *sh, struct evhttp_request *req)
 {
 	struct evbuffer		*b;
 	struct route		*r;
-	struct limit_table	*t;
-	const struct limit_entry *e;
-	char			 src[INET6_ADDRSTRLEN + 8];
 	uint64_t		 now = clock_ms(), n = 0;
 	size_t			 i;
-	uint32_t		 j;
 	int			 more = 0;
 
 	b = evbuffer_new();
 	evbuffer_add(b, "{\"blocks\":[", 11);
-	for (i = 0; i < sh->up->nroutes && !more; i++) {
-		r = sh->up->routes[i];
-		if ((t = r->guard.limits) == NULL)
-			continue;
-		for (j = 0; j < t->size; j++) {
-			e = &t->entry[j];
-			if (e->blocked_until <= now)
-				continue;
-			if (n == STATS_HTTP_SESSIONS_MAX) {
-				more = 1;
-				break;
-			}
-			evbuffer_add(b, n == 0 ? "{\"route\":" :
-			    ",{\"route\":", n == 0 ? 9 : 10);
-			metrics_json_string(b, r->conf->name,
-			    strlen(r->conf->name));
-			limit_key_format(t, &e->key, src, sizeof(src));
-			evbuffer_add(b, ",\"source\":", 10);
-			metrics_json_string(b, src, strlen(src));
-			evbuffer_add_printf(b, ",\"remaining_ms\":%" PRIu64 "}",
-			    e->blocked_until - now);
-			n++;
-		}
-	}
+	udproxy_pause(sh->up);
+	for (i = 0; i < sh->up->nroutes && !more; i++)
+		for (r = sh->up->routes[i]; r != NULL && !more; r = r->sibling)
+			more = stats_http_route_blocks(b, r, now, &n);
+	udproxy_resume(sh->up);
 	evbuffer_add_printf(b, "],\"truncated\":%s}\n", more ? "true" :
 	    "false");
 	stats_http_reply(req, HTTP_OK, "OK", "application/json", b);

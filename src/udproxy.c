@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "clock.h"
 #include "accesslog.h"
@@ -44,7 +45,14 @@ udproxy_new(void)
 	up = xcalloc(1, sizeof(*up));
 	up->start_time = (uint64_t)time(NULL);
 	event_set_log_callback(log_libevent_cb);
-	if ((up->base = event_base_new()) == NULL)
+	/*
+	 * libevent's process-wide state (its random numbers for evdns) is
+	 * shared by the workers' threads: let it lock. The bases themselves
+	 * do without (worker_base_new).
+	 */
+	if (evthread_use_pthreads() == -1)
+		fatalx("cannot set up libevent for threads");
+	if ((up->base = worker_base_new()) == NULL)
 		fatalx("cannot create the event base");
 	up->nworkers = 1;
 	up->workers = xcalloc(up->nworkers, sizeof(*up->workers));
@@ -96,13 +104,72 @@ udproxy_set_limits(struct udproxy *up, const struct conf *conf)
 
 /* Live sessions on every worker. */
 size_t
-udproxy_nsessions(const struct udproxy *up)
+udproxy_nsessions(struct udproxy *up)
 {
 	size_t	i, n = 0;
 
+	udproxy_pause(up);
 	for (i = 0; i < up->nworkers; i++)
 		n += up->workers[i]->nsessions;
+	udproxy_resume(up);
 	return n;
+}
+
+/*
+ * Parks every worker thread (all asked first, then waited for, so the
+ * pause costs one wake-up, not N). Nested calls are counted.
+ */
+void
+udproxy_pause(struct udproxy *up)
+{
+	size_t	i;
+
+	if (up->paused++ > 0)
+		return;
+	for (i = 1; i < up->nworkers; i++)
+		worker_pause(up->workers[i]);
+	for (i = 1; i < up->nworkers; i++)
+		worker_pause_wait(up->workers[i]);
+}
+
+void
+udproxy_resume(struct udproxy *up)
+{
+	size_t	i;
+
+	if (up->paused == 0 || --up->paused > 0)
+		return;
+	for (i = 1; i < up->nworkers; i++)
+		worker_resume(up->workers[i]);
+}
+
+/*
+ * The workers, made at the first load: `workers` of them, or as many as
+ * the process an upgrade replaces ran (the listeners it hands over are
+ * one SO_REUSEPORT group per route, one socket per worker).
+ */
+static void
+udproxy_workers_init(struct udproxy *up, const struct conf *conf)
+{
+	size_t	n = conf->workers, old, i;
+
+	if (up->inherit != NULL && (old = upgrade_child_workers(up->inherit))
+	    > 0 && old != n) {
+		log_warning("%s: workers %zu: the process this upgrade "
+		    "replaces runs %zu; takes effect on restart", conf->path,
+		    n, old);
+		n = old;
+	}
+	if (n < 1)
+		n = 1;
+	up->workers = xreallocarray(up->workers, n, sizeof(*up->workers));
+	for (i = 1; i < n; i++)
+		up->workers[i] = worker_new(NULL);
+	up->nworkers = n;
+	for (i = 0; i < n; i++) {
+		up->workers[i]->id = i;
+		up->workers[i]->nworkers = n;
+	}
 }
 
 /* The open access log for path among logs[0..n-1], or NULL. */
@@ -170,13 +237,16 @@ static void
 udproxy_alogs_commit(struct udproxy *up, struct accesslog **logs, size_t n)
 {
 	const struct route_conf	*rc;
+	struct route		*r;
 	size_t			 i;
 
 	for (i = 0; i < up->nroutes; i++) {
 		rc = up->routes[i]->conf;
-		up->routes[i]->alog = rc->access_log != NULL ?
-		    udproxy_alog_find(logs, n, rc->access_log) : NULL;
-		up->routes[i]->alog_format = rc->access_log_format;
+		for (r = up->routes[i]; r != NULL; r = r->sibling) {
+			r->alog = rc->access_log != NULL ?
+			    udproxy_alog_find(logs, n, rc->access_log) : NULL;
+			r->alog_format = rc->access_log_format;
+		}
 	}
 	for (i = 0; i < up->nalogs; i++) {
 		if (udproxy_alog_find(logs, n,
@@ -259,34 +329,35 @@ udproxy_watches_names(const struct conf *conf)
 }
 
 /*
- * The resolver the routes' resolve_interval watches use, made for conf
- * and handed to the workers before the commit; returns the one it
- * replaces (to free once the commit has moved every watch), or NULL.
+ * The resolver worker w's resolve_interval watches use, made for conf on
+ * w's event base (a resolver's callbacks run on its base's thread) and
+ * handed over before the commit; returns the one it replaces (to free
+ * once the commit has moved every watch), or NULL.
  */
 static struct resolve *
-udproxy_set_resolver(struct udproxy *up, const struct conf *conf)
+udproxy_set_resolver(struct udproxy *up, struct worker *w,
+    const struct conf *conf)
 {
-	struct resolve	*old = up->resolver, *r = NULL;
+	struct resolve	*old = w->resolver, *r = NULL;
 	char		 err[CONF_ERRLEN];
-	size_t		 i;
 
 	if (udproxy_watches_names(conf)) {
 		if (old != NULL && up->conf != NULL &&
 		    conf_same_resolver(up->conf, conf)) {
 			r = old;
 			old = NULL;
-		} else if ((r = resolve_new(up->base,
+		} else if ((r = resolve_new(w->base,
 		    (const char *const *)conf->resolvers, conf->nresolvers,
-		    conf->resolver_timeout_ms, err, sizeof(err))) == NULL)
+		    conf->resolver_timeout_ms, err, sizeof(err))) == NULL &&
+		    w->id == 0)
 			log_warning("%s: names are not re-resolved: %s",
 			    conf->path, err);
 	}
-	up->resolver = r;
-	for (i = 0; i < up->nworkers; i++) {
-		up->workers[i]->resolver = r;
-		up->workers[i]->resolve_min_ms = conf->resolve_min_ms;
-		up->workers[i]->resolve_max_ms = conf->resolve_max_ms;
-	}
+	w->resolver = r;
+	w->resolve_min_ms = conf->resolve_min_ms;
+	w->resolve_max_ms = conf->resolve_max_ms;
+	if (w->id == 0)
+		up->resolver = r;
 	return old;
 }
 
@@ -299,13 +370,15 @@ int
 udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
     size_t msglen)
 {
-	struct resolve		*oldr;
+	struct resolve		**oldr;
 	struct reload_plan	 *plan;
 	struct reload_summary	  sum;
 	struct accesslog	**logs;
 	struct stats_http	 *http;
-	size_t			  nlogs;
+	size_t			  nlogs, i;
 
+	if (up->conf == NULL && up->nworkers == 1)
+		udproxy_workers_init(up, conf);
 	if (udproxy_alogs_prepare(up, conf, &logs, &nlogs, msg,
 	    msglen) == -1) {
 		conf_free(conf);
@@ -318,7 +391,7 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 	}
 	plan = reload_plan(up->conf, conf);
 	plan->inherit = up->inherit;
-	if (reload_prepare(plan, msg, msglen) == -1) {
+	if (reload_prepare(plan, up->nworkers, msg, msglen) == -1) {
 		reload_plan_free(plan);
 		if (http != up->http)
 			stats_http_free(http);
@@ -326,13 +399,19 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 		conf_free(conf);
 		return -1;
 	}
+	/* The workers stand still while their routes change. */
+	udproxy_pause(up);
 	/* What the commit logs is logged at the level the new file asks for. */
 	log_setlevel(conf->log_level);
-	oldr = udproxy_set_resolver(up, conf);
+	oldr = xcalloc(up->nworkers, sizeof(*oldr));
+	for (i = 0; i < up->nworkers; i++)
+		oldr[i] = udproxy_set_resolver(up, up->workers[i], conf);
 	reload_commit(plan, up, &sum);
 	reload_plan_free(plan);
-	/* The routes watch their names on the new resolver now. */
-	resolve_free(oldr);
+	/* The routes watch their names on the new resolvers now. */
+	for (i = 0; i < up->nworkers; i++)
+		resolve_free(oldr[i]);
+	free(oldr);
 	udproxy_alogs_commit(up, logs, nlogs);
 	udproxy_http_commit(up, conf, http);
 	up->generation++;
@@ -349,6 +428,9 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 		    (conf->user != NULL &&
 		    strcmp(conf->user, up->conf->user) != 0))
 			log_warning("user changed: takes effect on restart");
+		if (conf->workers != up->nworkers)
+			log_warning("workers %u: %zu running; takes effect on "
+			    "restart", conf->workers, up->nworkers);
 		/*
 		 * A family of transparent routes new to this reload: say what
 		 * it lacks (a local netlink dump; each bounded at a second).
@@ -360,6 +442,7 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 	conf_free(up->conf);
 	up->conf = conf;
 	udproxy_set_limits(up, conf);
+	udproxy_resume(up);
 	return 0;
 }
 
@@ -371,20 +454,24 @@ void
 udproxy_stats(struct udproxy *up, void (*cb)(const char *, void *),
     void *arg)
 {
-	char	line[2200];
-	size_t	i;
+	struct route	*r;
+	char		 line[2200];
+	size_t		 i;
 
+	udproxy_pause(up);
 	snprintf(line, sizeof(line), "stats: routes=%zu sessions=%zu "
-	    "max_sessions=%zu reloads=%llu reload_failures=%llu",
+	    "max_sessions=%zu workers=%zu reloads=%llu reload_failures=%llu",
 	    up->nroutes, udproxy_nsessions(up), up->max_sessions,
-	    (unsigned long long)up->reloads,
+	    up->nworkers, (unsigned long long)up->reloads,
 	    (unsigned long long)up->reload_failures);
 	cb(line, arg);
 	for (i = 0; i < up->nroutes; i++) {
 		route_format_stats(up->routes[i], line, sizeof(line));
 		cb(line, arg);
-		guard_list_blocks(up->routes[i], clock_ms(), cb, arg);
+		for (r = up->routes[i]; r != NULL; r = r->sibling)
+			guard_list_blocks(r, clock_ms(), cb, arg);
 	}
+	udproxy_resume(up);
 }
 
 static void
@@ -444,6 +531,8 @@ udproxy_run(struct udproxy *up)
 	up->running = 1;
 	for (i = 0; i < up->nalogs; i++)
 		accesslog_start(up->alogs[i]);
+	for (i = 1; i < up->nworkers; i++)
+		worker_start(up->workers[i]);
 	udproxy_mask_signals(SIG_UNBLOCK);
 	return event_base_dispatch(up->base) == -1 ? -1 : 0;
 }
@@ -459,10 +548,20 @@ udproxy_free(struct udproxy *up)
 	free(up->exe);
 	control_free(up->control);
 	reloader_free(up->reloader);
-	for (i = 0; i < up->nroutes; i++)
-		route_free(up->routes[i]);
+	/* From here the main thread alone touches the routes. */
+	for (i = 1; i < up->nworkers; i++)
+		worker_stop(up->workers[i]);
+	for (i = 0; i < up->nroutes; i++) {
+		struct route	*r, *next;
+
+		for (r = up->routes[i]; r != NULL; r = next) {
+			next = r->sibling;
+			route_free(r);
+		}
+	}
 	free(up->routes);
-	resolve_free(up->resolver);
+	for (i = 0; i < up->nworkers; i++)
+		resolve_free(up->workers[i]->resolver);
 	stats_http_free(up->http);
 	/* After the routes: their sessions' last lines are in, flushed. */
 	for (i = 0; i < up->nalogs; i++)

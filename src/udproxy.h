@@ -3,10 +3,12 @@
  * SPDX-License-Identifier: ISC (see the LICENSE file)
  */
 /*
- * The daemon context: the main event base (signals, reload), the running
- * configuration and routes, and the workers the routes run on (one
- * today, sharing the main event base). Routes and sessions never reach
- * in here; they see only their worker.
+ * The daemon context: the main event base (signals, reload, control,
+ * stats), the running configuration and routes, and the workers the
+ * routes run on: worker 0 shares the main event base, workers 1 to N-1
+ * (`workers = N`) run threads of their own. Routes and sessions never
+ * reach in here; they see only their worker. What the main thread does
+ * to the routes it does between udproxy_pause and udproxy_resume.
  */
 #ifndef UDPROXY_UDPROXY_H
 #define UDPROXY_UDPROXY_H
@@ -50,7 +52,8 @@ struct udproxy {
 	struct upgrade_child	*inherit;	/* while adopting, in the new */
 	int			 upgraded;	/* handed over: exit, keep files */
 	struct worker		**workers;
-	size_t			 nworkers;
+	size_t			 nworkers;	/* fixed at start */
+	unsigned int		 paused;	/* udproxy_pause depth */
 	size_t			 max_sessions;	/* effective global cap */
 	uint64_t		 reloads;
 	uint64_t		 reload_failures;
@@ -69,7 +72,9 @@ int		 udproxy_apply(struct udproxy *, struct conf *, char *,
 void		 udproxy_reopen_logs(struct udproxy *);
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);
-size_t		 udproxy_nsessions(const struct udproxy *);
+size_t		 udproxy_nsessions(struct udproxy *);
+void		 udproxy_pause(struct udproxy *);
+void		 udproxy_resume(struct udproxy *);
 void		 udproxy_stats(struct udproxy *,
 		    void (*)(const char *, void *), void *);
 size_t		 udproxy_fd_budget(size_t);

@@ -69,8 +69,12 @@ struct upgrade_hello {
 	char		version[48];
 };
 
+/*
+ * A listener: one per route and worker. The LISTENER message's count is
+ * its worker plus one (a binary from before workers sends 1: worker 0).
+ */
 struct upgrade_lrec {
-	uint32_t		index;		/* the old process's route */
+	uint32_t		index;		/* unique in the hand-over */
 	struct addr		listen;
 	struct route_stats	stats;
 };
@@ -93,6 +97,7 @@ struct upgrade {
 	struct event		*ev_timeout;
 	int			 frozen;
 	uint64_t		 ms;		/* upgrade_timeout */
+	int			 paused;	/* the workers, by this upgrade */
 	pid_t			 newpid;
 	char			 version[48];
 	struct reload_waiters	 waiters;
@@ -143,7 +148,7 @@ upgrade_send(int fd, uint32_t type, const void *data, size_t len,
  */
 static int
 upgrade_recv(int fd, void *buf, size_t len, size_t *got, int *fds,
-    size_t *nfds, int timeout_ms)
+    size_t *nfds, uint32_t *count, int timeout_ms)
 {
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
 	struct msghdr	 msg;
@@ -203,6 +208,8 @@ upgrade_recv(int fd, void *buf, size_t len, size_t *got, int *fds,
 		return -1;
 	}
 	*got = (size_t)n - sizeof(hdr);
+	if (count != NULL)
+		*count = hdr.count;
 	return (int)hdr.type;
 }
 
@@ -216,33 +223,42 @@ upgrade_timeouts(int fd)
 
 /* --- the old process ------------------------------------------------ */
 
-/* Stops (freeze) or resumes reading every listener, session and client. */
+/*
+ * Stops (freeze) or resumes reading every listener, session and client,
+ * on every worker (paused by the caller).
+ */
+static void
+upgrade_freeze_route(struct route *r, int freeze)
+{
+	struct session	*s;
+
+	if (freeze) {
+		event_del(r->ev_read);
+		if (r->ev_retry != NULL)
+			event_del(r->ev_retry);
+	} else if (event_add(r->ev_read, NULL) == -1)
+		route_event_error(r, "the listener", clock_ms());
+	TAILQ_FOREACH(s, &r->idleq, idle) {
+		if (freeze)
+			event_del(&s->ev);
+		else if (event_add(&s->ev, NULL) == -1)
+			route_event_error(r, "a session's upstream socket",
+			    clock_ms());
+	}
+}
+
 static void
 upgrade_freeze(struct udproxy *up, int freeze)
 {
-	struct session	*s;
+	struct route	*r;
 	size_t		 i;
 
 	/* Replies gathered in this loop pass leave before the hand-over. */
 	for (i = 0; freeze && i < up->nworkers; i++)
 		txbatch_flush(up->workers[i]->tx);
-	for (i = 0; i < up->nroutes; i++) {
-		struct route	*r = up->routes[i];
-
-		if (freeze) {
-			event_del(r->ev_read);
-			if (r->ev_retry != NULL)
-				event_del(r->ev_retry);
-		} else if (event_add(r->ev_read, NULL) == -1)
-			route_event_error(r, "the listener", clock_ms());
-		TAILQ_FOREACH(s, &r->idleq, idle) {
-			if (freeze)
-				event_del(&s->ev);
-			else if (event_add(&s->ev, NULL) == -1)
-				route_event_error(r, "a session's upstream "
-				    "socket", clock_ms());
-		}
-	}
+	for (i = 0; i < up->nroutes; i++)
+		for (r = up->routes[i]; r != NULL; r = r->sibling)
+			upgrade_freeze_route(r, freeze);
 	if (up->control != NULL)
 		control_pause(up->control, freeze);
 }
@@ -273,16 +289,25 @@ upgrade_end(struct upgrade *u, int ok, const char *msg)
 
 	up->upgrade = NULL;
 	if (ok) {
+		struct route	*r;
+
 		up->upgraded = 1;
-		/* The sessions live on in the new process: no end to log. */
+		/*
+		 * The sessions live on in the new process: no end to log.
+		 * The workers stay paused until the exit stops them.
+		 */
 		for (i = 0; i < up->nroutes; i++)
-			up->routes[i]->alog = NULL;
+			for (r = up->routes[i]; r != NULL; r = r->sibling)
+				r->alog = NULL;
 		log_notice("%s; exiting", msg);
 		notify_ready(u->newpid, "upgraded: pid %ld serves now",
 		    (long)u->newpid);
 	} else {
 		if (u->frozen)
 			upgrade_freeze(up, 0);
+		if (u->paused)
+			udproxy_resume(up);
+		u->paused = 0;
 		log_error("upgrade failed: %s", msg);
 		notify_status("upgrade failed: %s", msg);
 	}
@@ -325,49 +350,63 @@ upgrade_fail(struct upgrade *u, int killit, const char *fmt, ...)
 	upgrade_end(u, 0, msg);
 }
 
-/* The state, sent while frozen: listeners, sessions, pidfile, control. */
+/* One route's instance on one worker: its listener, then its sessions. */
+static int
+upgrade_send_route(struct upgrade *u, struct route *r, uint32_t index,
+    struct upgrade_srec *batch)
+{
+	struct upgrade_lrec	 lr;
+	struct session		*s;
+	int			 fds[UPGRADE_BATCH];
+	size_t			 n = 0;
+
+	memset(&lr, 0, sizeof(lr));
+	lr.index = index;
+	lr.listen = r->listener->addr;
+	r->stats.sessions_active = r->nsessions;
+	lr.stats = r->stats;
+	if (upgrade_send(u->fd, UPGRADE_LISTENER, &lr, sizeof(lr),
+	    &r->listener->fd, 1, (uint32_t)r->worker->id + 1) == -1)
+		return -1;
+	/* Oldest first: the new idle queue keeps deadline order. */
+	TAILQ_FOREACH(s, &r->idleq, idle) {
+		batch[n].route = index;
+		session_export(s, &batch[n].st);
+		fds[n++] = s->fd;
+		if (n == UPGRADE_BATCH) {
+			if (upgrade_send(u->fd, UPGRADE_SESSIONS, batch,
+			    n * sizeof(*batch), fds, n, (uint32_t)n) == -1)
+				return -1;
+			n = 0;
+		}
+	}
+	if (n > 0 && upgrade_send(u->fd, UPGRADE_SESSIONS, batch,
+	    n * sizeof(*batch), fds, n, (uint32_t)n) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The state, sent while frozen: listeners and sessions (every worker's),
+ * pidfile, control.
+ */
 static int
 upgrade_send_state(struct upgrade *u)
 {
 	struct udproxy		*up = u->up;
-	struct upgrade_lrec	 lr;
 	struct upgrade_srec	*batch;
-	struct session		*s;
+	struct route		*r;
 	const char		*path;
-	int			 fds[UPGRADE_BATCH], fd;
-	size_t			 i, n;
+	int			 fd;
+	size_t			 i;
+	uint32_t		 index = 0;
 	int			 rc = -1;
 
 	batch = xcalloc(UPGRADE_BATCH, sizeof(*batch));
-	for (i = 0; i < up->nroutes; i++) {
-		struct route	*r = up->routes[i];
-
-		memset(&lr, 0, sizeof(lr));
-		lr.index = (uint32_t)i;
-		lr.listen = r->listener->addr;
-		r->stats.sessions_active = r->nsessions;
-		lr.stats = r->stats;
-		if (upgrade_send(u->fd, UPGRADE_LISTENER, &lr, sizeof(lr),
-		    &r->listener->fd, 1, 1) == -1)
-			goto done;
-		/* Oldest first: the new idle queue keeps deadline order. */
-		n = 0;
-		TAILQ_FOREACH(s, &r->idleq, idle) {
-			batch[n].route = (uint32_t)i;
-			session_export(s, &batch[n].st);
-			fds[n++] = s->fd;
-			if (n == UPGRADE_BATCH) {
-				if (upgrade_send(u->fd, UPGRADE_SESSIONS,
-				    batch, n * sizeof(*batch), fds, n,
-				    (uint32_t)n) == -1)
-					goto done;
-				n = 0;
-			}
-		}
-		if (n > 0 && upgrade_send(u->fd, UPGRADE_SESSIONS, batch,
-		    n * sizeof(*batch), fds, n, (uint32_t)n) == -1)
-			goto done;
-	}
+	for (i = 0; i < up->nroutes; i++)
+		for (r = up->routes[i]; r != NULL; r = r->sibling)
+			if (upgrade_send_route(u, r, index++, batch) == -1)
+				goto done;
 	if (up->pidfile != NULL && upgrade_send(u->fd, UPGRADE_PIDFILE,
 	    up->pidfile->path, strlen(up->pidfile->path) + 1,
 	    &up->pidfile->fd, 1, 1) == -1)
@@ -395,7 +434,8 @@ upgrade_read_cb(evutil_socket_t fd, short what, void *arg)
 	size_t			 got, nfds, i;
 
 	(void)what;
-	type = upgrade_recv(fd, buf, sizeof(buf) - 1, &got, fds, &nfds, 0);
+	type = upgrade_recv(fd, buf, sizeof(buf) - 1, &got, fds, &nfds, NULL,
+	    0);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
 	if (type == -1 && (errno == ETIMEDOUT || errno == EAGAIN))
@@ -441,6 +481,8 @@ upgrade_read_cb(evutil_socket_t fd, short what, void *arg)
 		h.version[sizeof(h.version) - 1] = '\0';
 		snprintf(u->version, sizeof(u->version), "%s", h.version);
 		/* From here the datagrams wait in the kernel's queues. */
+		udproxy_pause(u->up);
+		u->paused = 1;
 		u->frozen = 1;
 		upgrade_freeze(u->up, 1);
 		if (upgrade_send_state(u) == -1)
@@ -654,6 +696,7 @@ upgrade_free(struct upgrade *u)
 
 struct upgrade_fdrec {
 	struct upgrade_lrec	 lr;
+	size_t			 worker;	/* in the old process */
 	struct listener		*listener;	/* until a route takes it */
 };
 
@@ -712,6 +755,7 @@ upgrade_child_receive(struct upgrade_child *uc, const char *version,
 	unsigned char		*buf;
 	int			 fds[UPGRADE_BATCH], type, rc = -1;
 	size_t			 got, nfds, n, i;
+	uint32_t		 count;
 
 	memset(&h, 0, sizeof(h));
 	h.magic = UPGRADE_MAGIC;
@@ -728,7 +772,7 @@ upgrade_child_receive(struct upgrade_child *uc, const char *version,
 	buf = xmalloc(UPGRADE_MSG_MAX);
 	for (;;) {
 		type = upgrade_recv(uc->fd, buf, UPGRADE_MSG_MAX - 1, &got,
-		    fds, &nfds, UPGRADE_IO_MS);
+		    fds, &nfds, &count, UPGRADE_IO_MS);
 		if (type <= 0) {
 			snprintf(err, errlen, "upgrade: receiving: %s",
 			    type == 0 ? "the old process went away" :
@@ -737,11 +781,13 @@ upgrade_child_receive(struct upgrade_child *uc, const char *version,
 		}
 		switch (type) {
 		case UPGRADE_LISTENER:
-			if (got != sizeof(struct upgrade_lrec) || nfds != 1)
+			if (got != sizeof(struct upgrade_lrec) || nfds != 1 ||
+			    count == 0 || count > CONF_WORKERS_MAX)
 				goto bad;
 			uc->routes = xreallocarray(uc->routes,
 			    uc->nroutes + 1, sizeof(*uc->routes));
 			memcpy(&uc->routes[uc->nroutes].lr, buf, got);
+			uc->routes[uc->nroutes].worker = count - 1;
 			uc->routes[uc->nroutes].listener = xcalloc(1,
 			    sizeof(struct listener));
 			uc->routes[uc->nroutes].listener->fd = fds[0];
@@ -793,16 +839,20 @@ done:
 	return rc;
 }
 
-/* The old process's listener for a, for the first load (reload.c). */
+/*
+ * The old process's listener for a on worker k, for the first load
+ * (reload.c).
+ */
 struct listener *
-upgrade_take_listener(struct upgrade_child *uc, const struct addr *a)
+upgrade_take_listener(struct upgrade_child *uc, const struct addr *a,
+    size_t k)
 {
 	struct listener	*l;
 	size_t		 i;
 
 	for (i = 0; i < uc->nroutes; i++) {
 		if ((l = uc->routes[i].listener) != NULL &&
-		    addr_equal(&l->addr, a)) {
+		    uc->routes[i].worker == k && addr_equal(&l->addr, a)) {
 			uc->routes[i].listener = NULL;
 			return l;
 		}
@@ -822,15 +872,40 @@ upgrade_take_control(struct upgrade_child *uc, char **path)
 	return fd;
 }
 
-/* The new route for an old one: same listen address, or NULL. */
-static struct route *
-upgrade_route_for(struct udproxy *up, const struct upgrade_lrec *lr)
+/*
+ * The workers the old process ran (the most a listener names), or 0 if
+ * it handed over no listener.
+ */
+size_t
+upgrade_child_workers(const struct upgrade_child *uc)
 {
-	size_t	i;
+	size_t	i, n = 0;
 
-	for (i = 0; i < up->nroutes; i++)
-		if (addr_equal(&up->routes[i]->listener->addr, &lr->listen))
-			return up->routes[i];
+	for (i = 0; i < uc->nroutes; i++)
+		if (uc->routes[i].worker + 1 > n)
+			n = uc->routes[i].worker + 1;
+	return n;
+}
+
+/*
+ * The new route for an old one: same listen address, on the same worker
+ * (worker 0's if this process has fewer), or NULL.
+ */
+static struct route *
+upgrade_route_for(struct udproxy *up, const struct upgrade_fdrec *fr)
+{
+	struct route	*r;
+	size_t		 i;
+
+	for (i = 0; i < up->nroutes; i++) {
+		if (!addr_equal(&up->routes[i]->listener->addr,
+		    &fr->lr.listen))
+			continue;
+		for (r = up->routes[i]; r != NULL; r = r->sibling)
+			if (r->worker->id == fr->worker)
+				return r;
+		return up->routes[i];
+	}
 	return NULL;
 }
 
@@ -851,10 +926,10 @@ upgrade_child_adopt(struct upgrade_child *uc, struct udproxy *up, char *msg,
 
 	map = xcalloc(uc->nroutes + 1, sizeof(*map));
 	for (i = 0; i < uc->nroutes; i++) {
-		r = upgrade_route_for(up, &uc->routes[i].lr);
+		r = upgrade_route_for(up, &uc->routes[i]);
 		/* A session whose upstream left the pool closes in adopt. */
 		if (r != NULL)
-			r->stats = uc->routes[i].lr.stats;
+			stats_add(&r->stats, &uc->routes[i].lr.stats);
 		map[i] = r;
 		/* A route the new configuration dropped: its port is freed. */
 		listener_close(uc->routes[i].listener);
@@ -887,11 +962,10 @@ upgrade_child_adopt(struct upgrade_child *uc, struct udproxy *up, char *msg,
 		kept++;
 	}
 	uc->nsessions = 0;
-	for (i = 0; i < up->nroutes; i++) {
-		r = up->routes[i];
-		if (!TAILQ_EMPTY(&r->idleq))
-			route_schedule_expire(r, now);
-	}
+	for (i = 0; i < up->nroutes; i++)
+		for (r = up->routes[i]; r != NULL; r = r->sibling)
+			if (!TAILQ_EMPTY(&r->idleq))
+				route_schedule_expire(r, now);
 	free(map);
 	snprintf(msg, msglen, "sessions %zu kept, %zu closed", kept, closed);
 }
@@ -914,7 +988,7 @@ upgrade_child_commit(struct upgrade_child *uc, struct pidfile **pf,
 		snprintf(err, errlen, "upgrade: ready: %s", strerror(errno));
 		return -1;
 	}
-	type = upgrade_recv(uc->fd, buf, sizeof(buf), &got, fds, &nfds,
+	type = upgrade_recv(uc->fd, buf, sizeof(buf), &got, fds, &nfds, NULL,
 	    UPGRADE_IO_MS);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);

@@ -49,7 +49,8 @@ void			 upgrade_child_fail(struct upgrade_child *,
 int			 upgrade_child_receive(struct upgrade_child *,
 			    const char *, char *, size_t);
 struct listener		*upgrade_take_listener(struct upgrade_child *,
-			    const struct addr *);
+			    const struct addr *, size_t);
+size_t			 upgrade_child_workers(const struct upgrade_child *);
 int			 upgrade_take_control(struct upgrade_child *, char **);
 void			 upgrade_child_adopt(struct upgrade_child *,
 			    struct udproxy *, char *, size_t);

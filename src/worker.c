@@ -4,7 +4,12 @@
  */
 #include "autoconf.h"
 
+#include <sys/eventfd.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -13,6 +18,25 @@
 #include "txbatch.h"
 #include "worker.h"
 #include "xmalloc.h"
+
+/*
+ * An event base without libevent's own locks: each base is used by one
+ * thread at a time (its worker's, or the main thread's while the worker
+ * is paused), so the locks would only cost, on every event operation.
+ */
+struct event_base *
+worker_base_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
 
 /*
  * A worker running on base, or on an event base of its own when base is
@@ -25,8 +49,12 @@ worker_new(struct event_base *base)
 	struct worker	*w;
 
 	w = xcalloc(1, sizeof(*w));
+	w->wakefd = -1;
+	w->nworkers = 1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
 	if (base == NULL) {
-		if ((base = event_base_new()) == NULL)
+		if ((base = worker_base_new()) == NULL)
 			fatalx("cannot create a worker's event base");
 		w->owns_base = 1;
 	}
@@ -37,18 +65,161 @@ worker_new(struct event_base *base)
 	return w;
 }
 
-/* The routes on the worker must be freed first. */
+/* The routes on the worker must be freed first (and its thread stopped). */
 void
 worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
+	worker_stop(w);
+	/* What freed resolvers still owe runs once, as at the main base. */
+	if (w->owns_base)
+		event_base_loop(w->base, EVLOOP_NONBLOCK);
 	txbatch_free(w->tx);
 	rxbatch_free(w->rx_session);
 	rxbatch_free(w->rx_listener);
 	if (w->owns_base)
 		event_base_free(w->base);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	free(w);
+}
+
+/*
+ * The main thread wants the worker: park here until it is done. The
+ * worker's loop is inside this callback meanwhile, touching nothing else,
+ * so the main thread may use its base and its routes.
+ */
+static void
+worker_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	uint64_t	 v;
+	int		 stop;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) == -1 && errno != EAGAIN)
+		log_warning("worker %zu: wake-up: %s", w->id, strerror(errno));
+	pthread_mutex_lock(&w->mu);
+	while (w->pause && !w->stop) {
+		w->parked = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_cond_wait(&w->cv, &w->mu);
+	}
+	w->parked = 0;
+	stop = w->stop;
+	pthread_mutex_unlock(&w->mu);
+	if (stop)
+		event_base_loopbreak(w->base);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	int		 rc;
+
+	rc = event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	pthread_mutex_lock(&w->mu);
+	if (rc == -1 || !w->stop) {
+		/* Its routes would stop forwarding: never silently. */
+		fatalx("worker %zu: its event loop ended (%s)", w->id,
+		    rc == -1 ? "an error in the event backend" :
+		    "unexpectedly");
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Starts the thread of a worker that owns its base (a worker > 0). */
+void
+worker_start(struct worker *w)
+{
+	sigset_t	all, old;
+	int		rc;
+
+	if (!w->owns_base || w->threaded)
+		return;
+	if ((w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatalx("worker %zu: eventfd: %s", w->id, strerror(errno));
+	w->ev_wake = event_new(w->base, w->wakefd, EV_READ | EV_PERSIST,
+	    worker_wake_cb, w);
+	if (w->ev_wake == NULL || event_add(w->ev_wake, NULL) == -1)
+		fatalx("worker %zu: cannot watch its wake-up descriptor",
+		    w->id);
+	/* Signals stay with the main thread's loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		fatalx("worker %zu: cannot start its thread: %s", w->id,
+		    strerror(rc));
+	w->threaded = 1;
+}
+
+static void
+worker_kick(struct worker *w)
+{
+	uint64_t	one = 1;
+
+	/* Only a counter at its maximum refuses; it is still readable. */
+	if (write(w->wakefd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		fatalx("worker %zu: wake-up: %s", w->id, strerror(errno));
+}
+
+/* Asks the worker to park; worker_pause_wait waits until it has. */
+void
+worker_pause(struct worker *w)
+{
+	if (!w->threaded)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->pause = 1;
+	pthread_mutex_unlock(&w->mu);
+	worker_kick(w);
+}
+
+void
+worker_pause_wait(struct worker *w)
+{
+	if (!w->threaded)
+		return;
+	pthread_mutex_lock(&w->mu);
+	while (!w->parked)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+worker_resume(struct worker *w)
+{
+	if (!w->threaded)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->pause = 0;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Ends the worker's loop and joins its thread (paused or not). */
+void
+worker_stop(struct worker *w)
+{
+	if (!w->threaded)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	w->pause = 0;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	worker_kick(w);
+	pthread_join(w->thread, NULL);
+	w->threaded = 0;
+	event_free(w->ev_wake);
+	w->ev_wake = NULL;
+	close(w->wakefd);
+	w->wakefd = -1;
 }
 
 /*

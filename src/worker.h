@@ -9,10 +9,19 @@
  * session budget. Routes and sessions reach only their worker, never the
  * daemon context, so several workers (one per thread) can exist side by
  * side; struct udproxy owns the configuration and the workers.
+ *
+ * Worker 0 runs on the main thread's base. With `workers = N`, workers 1
+ * to N-1 each run their own base on a thread of their own, and nothing on
+ * the forwarding path takes a lock. The main thread touches a worker's
+ * routes only while the worker is paused: worker_pause asks (an eventfd
+ * the worker's loop watches), the worker parks inside that callback, off
+ * every other structure, and the main thread may then use the worker's
+ * base and routes as if it were the worker, until worker_resume.
  */
 #ifndef UDPROXY_WORKER_H
 #define UDPROXY_WORKER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,10 +42,28 @@ struct worker {
 	struct resolve		*resolver;	/* for resolve_interval */
 	uint64_t		 resolve_min_ms;
 	uint64_t		 resolve_max_ms;
+	size_t			 id;		/* 0: on the main thread */
+	size_t			 nworkers;	/* in the daemon */
+	/* A worker with a thread (id > 0), once worker_start ran: */
+	int			 threaded;
+	pthread_t		 thread;
+	int			 wakefd;	/* eventfd: pause or stop */
+	struct event		*ev_wake;
+	pthread_mutex_t		 mu;		/* the fields below */
+	pthread_cond_t		 cv;
+	int			 pause;		/* asked by the main thread */
+	int			 parked;	/* the worker waits in ev_wake */
+	int			 stop;
 };
 
 struct worker	*worker_new(struct event_base *);
+struct event_base *worker_base_new(void);
 void		 worker_free(struct worker *);
+void		 worker_start(struct worker *);
+void		 worker_pause(struct worker *);
+void		 worker_pause_wait(struct worker *);
+void		 worker_resume(struct worker *);
+void		 worker_stop(struct worker *);
 void		 worker_set_max_sessions(struct worker *, size_t);
 int		 worker_session_room(struct worker *);
 void		 worker_session_add(struct worker *);

@@ -1948,6 +1948,40 @@ START_TEST(test_access_log)
 }
 END_TEST
 
+/* workers: a count from 1 to 64 or "auto" (the online CPUs), default 1. */
+START_TEST(workers_setting)
+{
+	static const char	 route[] = "routes = ( { name = \"a\"; "
+	    "listen = \"127.0.0.1:53\"; upstream = \"127.0.0.1:5353\"; } );\n";
+	char			 text[512];
+	struct conf		*c;
+	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	c = load_ok(route);
+	ck_assert_uint_eq(c->workers, 1);
+	ck_assert_int_eq(c->workers_auto, 0);
+	conf_free(c);
+	snprintf(text, sizeof(text), "workers = 4;\n%s", route);
+	c = load_ok(text);
+	ck_assert_uint_eq(c->workers, 4);
+	conf_free(c);
+	snprintf(text, sizeof(text), "workers = \"auto\";\n%s", route);
+	c = load_ok(text);
+	ck_assert_uint_eq(c->workers, ncpu < 1 ? 1 : ncpu > 64 ? 64 : ncpu);
+	ck_assert_int_eq(c->workers_auto, 1);
+	conf_free(c);
+	snprintf(text, sizeof(text), "workers = 0;\n%s", route);
+	load_fail(text, ":1: workers must be between 1 and 64, not 0");
+	snprintf(text, sizeof(text), "workers = 65;\n%s", route);
+	load_fail(text, ":1: workers must be between 1 and 64, not 65");
+	snprintf(text, sizeof(text), "\nworkers = \"many\";\n%s", route);
+	load_fail(text, ":2: workers must be a number from 1 to 64 or "
+	    "\"auto\"");
+	snprintf(text, sizeof(text), "workers = 2.5;\n%s", route);
+	load_fail(text, ":1: workers must be an integer, not a float");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -1958,6 +1992,7 @@ conf_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
 	tcase_add_test(tc, test_good);
+	tcase_add_test(tc, workers_setting);
 	tcase_add_test(tc, test_proxy_protocol);
 	tcase_add_test(tc, test_proxy_protocol_from);
 	tcase_add_test(tc, test_defaults);

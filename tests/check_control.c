@@ -123,7 +123,8 @@ START_TEST(commands_and_outcomes)
 	snprintf(want, sizeof(want), "pid %ld\nversion %s\nuptime ",
 	    (long)d->pid, PACKAGE_VERSION);
 	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
-	snprintf(want, sizeof(want), "\nroutes 1\nsessions 0\nconfig %s\n"
+	snprintf(want, sizeof(want), "\nroutes 1\nworkers 1\nsessions 0\n"
+	    "config %s\n"
 	    "control %s\nreloading no\nupgrading no\n", conf, sock);
 	ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
 	ck_assert_str_eq(r.err, "");

@@ -205,7 +205,7 @@ side_open(struct side *sd, const char *name)
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	la.len = sizeof(*sin);
-	l = listener_open(&la, err, sizeof(err));
+	l = listener_open(&la, 0, err, sizeof(err));
 	ck_assert_msg(l != NULL, "listener_open: %s", err);
 	ck_assert_int_eq(getsockname(l->fd, (struct sockaddr *)&sd->ls_sin,
 	    &len), 0);

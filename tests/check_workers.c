@@ -1,0 +1,345 @@
+/*
+ * Copyright (c) 2026 the udproxy authors
+ * SPDX-License-Identifier: ISC (see the LICENSE file)
+ */
+/*
+ * `workers = 2` against the real daemon: two threads, each with its own
+ * SO_REUSEPORT listener, sessions and counters. Many clients at once must
+ * each get their own replies (no cross-talk), keep one upstream source
+ * port for the life of their session (the kernel's reuseport hash pins a
+ * client to a worker), land on both workers, and be counted exactly in
+ * the summed figures; a reload and a binary upgrade keep every session;
+ * a route's max_sessions is split over the workers; SIGTERM ends it
+ * cleanly. The test process is a child subreaper, so the process an
+ * upgrade starts comes back to it and is ended here, by pid.
+ */
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define NCLIENTS	200
+
+static const char	*dir;
+static char		 conf[256], sock[100];
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	dir = h_tmpdir();
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+}
+
+static void
+writeconf(const char *global, uint16_t lp, uint16_t up, const char *route)
+{
+	h_write_file(conf, "control = \"%s\";\n%s\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; %s } );\n", sock, global, lp, up,
+	    route);
+}
+
+static void
+ctl(struct h_run *r, const char *cmd)
+{
+	h_run(r, dir, "-s", cmd, "-c", conf, (char *)NULL);
+}
+
+/* The value after "KEY " on its own line of a status reply, or -1. */
+static long long
+status_value(const char *out, const char *key)
+{
+	char		 needle[64];
+	const char	*p;
+
+	snprintf(needle, sizeof(needle), "\n%s ", key);
+	if (strncmp(out, needle + 1, strlen(needle) - 1) == 0)
+		p = out + strlen(needle) - 1;
+	else if ((p = strstr(out, needle)) != NULL)
+		p += strlen(needle);
+	else
+		return -1;
+	return strtoll(p, NULL, 10);
+}
+
+/*
+ * Every client sends "c<i>-<round>" at once; then the replies are
+ * gathered (bounded). Each reply must be the client's own payload from
+ * MOCK_PEER ("u <port> c<i>-<round>"); port[i] gets the upstream source
+ * port it came from. Returns how many clients got their reply.
+ */
+static int
+burst(const int *fds, int n, int round, unsigned int *port)
+{
+	struct pollfd	 pfd[NCLIENTS];
+	char		 msg[32], buf[128], tag[8], payload[64];
+	unsigned int	 p;
+	int		 i, got = 0, *done;
+	int64_t		 deadline;
+	ssize_t		 len;
+
+	ck_assert_int_le(n, NCLIENTS);
+	done = calloc((size_t)n, sizeof(*done));
+	for (i = 0; i < n; i++) {
+		snprintf(msg, sizeof(msg), "c%d-%d", i, round);
+		ck_assert_int_eq(send(fds[i], msg, strlen(msg), 0),
+		    (ssize_t)strlen(msg));
+	}
+	deadline = h_now_ms() + 3000LL * h_slow();
+	while (got < n && h_now_ms() < deadline) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = done[i] ? -1 : fds[i];
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, (nfds_t)n, 50) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if ((pfd[i].revents & POLLIN) == 0)
+				continue;
+			if ((len = recv(fds[i], buf, sizeof(buf) - 1, 0)) <= 0)
+				continue;
+			buf[len] = '\0';
+			snprintf(msg, sizeof(msg), "c%d-%d", i, round);
+			ck_assert_int_eq(sscanf(buf, "%7s %u %63s", tag, &p,
+			    payload), 3);
+			ck_assert_str_eq(tag, "u");
+			ck_assert_msg(strcmp(payload, msg) == 0,
+			    "client %d got '%s', sent '%s'", i, payload, msg);
+			port[i] = p;
+			done[i] = 1;
+			got++;
+		}
+	}
+	free(done);
+	return got;
+}
+
+static int
+task_count(pid_t pid)
+{
+	char		 path[64];
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+reap(long pid)
+{
+	int	i, status;
+
+	for (i = 0; i < 1000 * h_slow(); i++) {
+		if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid) {
+			ck_assert_msg(WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0, "pid %ld: status %d",
+			    pid, status);
+			return;
+		}
+		h_sleep_ms(5);
+	}
+	kill((pid_t)pid, SIGKILL);
+	waitpid((pid_t)pid, &status, 0);
+	ck_abort_msg("pid %ld did not exit", pid);
+}
+
+/* Each worker's sessions from "worker K sessions N"; both must serve. */
+static void
+check_spread(const char *out, long long total)
+{
+	long long	w0 = -1, w1 = -1;
+	const char	*p;
+
+	if ((p = strstr(out, "\nworker 0 sessions ")) != NULL)
+		w0 = strtoll(p + 19, NULL, 10);
+	if ((p = strstr(out, "\nworker 1 sessions ")) != NULL)
+		w1 = strtoll(p + 19, NULL, 10);
+	ck_assert_msg(w0 > 0 && w1 > 0 && w0 + w1 == total,
+	    "worker sessions %lld + %lld, want %lld in all: %s", w0, w1,
+	    total, out);
+	ck_assert_ptr_null(strstr(out, "\nworker 2 "));
+}
+
+START_TEST(sessions_pinned_across_reload_and_upgrade)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 lp = h_free_port(AF_INET);
+	unsigned int	 first[NCLIENTS], port[NCLIENTS];
+	int		 fds[NCLIENTS], i, j, round;
+	struct daemon	*d;
+	struct h_run	 r;
+	long		 newpid;
+
+	writeconf("workers = 2;", lp, m->port, "");
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	/* The main thread and one worker thread. */
+	ck_assert_int_eq(task_count(d->pid), 2);
+	for (i = 0; i < NCLIENTS; i++)
+		ck_assert_int_ge(fds[i] = client_open(AF_INET, lp), 0);
+	ck_assert_int_eq(burst(fds, NCLIENTS, 0, first), NCLIENTS);
+	/* One session, so one upstream source port, per client. */
+	for (i = 0; i < NCLIENTS; i++)
+		for (j = i + 1; j < NCLIENTS; j++)
+			ck_assert_msg(first[i] != first[j], "clients %d and "
+			    "%d share upstream port %u", i, j, first[i]);
+	for (round = 1; round < 3; round++) {
+		ck_assert_int_eq(burst(fds, NCLIENTS, round, port), NCLIENTS);
+		for (i = 0; i < NCLIENTS; i++)
+			ck_assert_uint_eq(port[i], first[i]);
+	}
+	ctl(&r, "status");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_int_eq(status_value(r.out, "workers"), 2);
+	ck_assert_int_eq(status_value(r.out, "sessions"), NCLIENTS);
+	check_spread(r.out, NCLIENTS);
+	/* The figures are the sum over both workers, exactly. */
+	ck_assert_int_eq(daemon_stat(d, "a", "rx_datagrams"), 3 * NCLIENTS);
+	ck_assert_int_eq(daemon_stat(d, "a", "tx_datagrams"), 3 * NCLIENTS);
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_created"), NCLIENTS);
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_active"), NCLIENTS);
+
+	/*
+	 * A reload that changes a tunable and asks for a third worker: the
+	 * sessions stay on their workers, the count waits for a restart.
+	 */
+	writeconf("workers = 3;", lp, m->port, "idle_timeout = 120;");
+	ctl(&r, "reload");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "sessions 200 kept, 0 closed") != NULL,
+	    "%s", r.out);
+	ck_assert_int_eq(daemon_log_count(d, "workers 3: 2 running; takes "
+	    "effect on restart"), 1);
+	ck_assert_int_eq(burst(fds, NCLIENTS, 3, port), NCLIENTS);
+	for (i = 0; i < NCLIENTS; i++)
+		ck_assert_uint_eq(port[i], first[i]);
+	ck_assert_int_eq(task_count(d->pid), 2);
+
+	/* A binary upgrade hands both workers' listeners and sessions over. */
+	writeconf("workers = 2;", lp, m->port, "idle_timeout = 120;");
+	ctl(&r, "upgrade");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_int_eq(sscanf(r.out, "upgraded to pid %ld", &newpid), 1);
+	ck_assert_int_eq(daemon_wait_exit(d, 5000 * h_slow()), 0);
+	ck_assert_int_eq(burst(fds, NCLIENTS, 4, port), NCLIENTS);
+	for (i = 0; i < NCLIENTS; i++)
+		ck_assert_uint_eq(port[i], first[i]);
+	ctl(&r, "status");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_int_eq(status_value(r.out, "pid"), newpid);
+	ck_assert_int_eq(status_value(r.out, "workers"), 2);
+	check_spread(r.out, NCLIENTS);
+	ck_assert_int_eq(task_count((pid_t)newpid), 2);
+	ctl(&r, "stats");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	/* The counters came along: 5 rounds in all, no new session. */
+	ck_assert_msg(strstr(r.out, " rx_datagrams=1000 ") != NULL &&
+	    strstr(r.out, " sessions_created=200 ") != NULL, "%s", r.out);
+
+	kill((pid_t)newpid, SIGTERM);
+	reap(newpid);
+	for (i = 0; i < NCLIENTS; i++)
+		close(fds[i]);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * A route's max_sessions is split over the workers (5 and 5 of 10): of
+ * 40 new clients exactly 10 get a session, the others are counted.
+ */
+START_TEST(route_limit_split)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 lp = h_free_port(AF_INET);
+	unsigned int	 port[40];
+	int		 fds[40], i;
+	struct daemon	*d;
+	struct h_run	 r;
+
+	writeconf("workers = 2;", lp, m->port, "max_sessions = 10;");
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_ge(fds[i] = client_open(AF_INET, lp), 0);
+	ck_assert_int_eq(burst(fds, 40, 0, port), 10);
+	ctl(&r, "status");
+	ck_assert_int_eq(status_value(r.out, "sessions"), 10);
+	ck_assert_msg(strstr(r.out, "\nworker 0 sessions 5\n") != NULL &&
+	    strstr(r.out, "\nworker 1 sessions 5\n") != NULL, "%s", r.out);
+	ck_assert_int_eq(daemon_stat(d, "a", "drop_session_limit"), 30);
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* "auto": one worker per online CPU, each with its thread; SIGTERM ends all. */
+START_TEST(workers_auto)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 buf[64];
+	int		 fd;
+
+	if (ncpu > 64)
+		ncpu = 64;
+	writeconf("workers = \"auto\";", lp, m->port, "");
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	ctl(&r, "status");
+	ck_assert_int_eq(status_value(r.out, "workers"), ncpu);
+	ck_assert_int_eq(task_count(d->pid), ncpu);
+	ck_assert_int_ge(fd = client_open(AF_INET, lp), 0);
+	ck_assert_int_eq(client_rt_str(fd, "auto", buf, sizeof(buf), 2000), 0);
+	ck_assert_str_eq(buf, "auto");
+	close(fd);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("workers");
+	TCase	*tc = tcase_create("workers");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, sessions_pinned_across_reload_and_upgrade);
+	tcase_add_test(tc, route_limit_split);
+	tcase_add_test(tc, workers_auto);
+	suite_add_tcase(s, tc);
+	return h_run_suite(s);
+}
