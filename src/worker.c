@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -136,6 +137,7 @@ void
 worker_start(struct worker *w)
 {
 	sigset_t	all, old;
+	char		name[16];
 	int		rc;
 
 	if (!w->owns_base || w->threaded)
@@ -155,6 +157,9 @@ worker_start(struct worker *w)
 	if (rc != 0)
 		fatalx("worker %zu: cannot start its thread: %s", w->id,
 		    strerror(rc));
+	/* Named for top -H and ps -L: "udproxy/1" is worker 1. */
+	snprintf(name, sizeof(name), "udproxy/%zu", w->id);
+	pthread_setname_np(w->thread, name);
 	w->threaded = 1;
 }
 
