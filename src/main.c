@@ -323,6 +323,7 @@ main(int argc, char *argv[])
 		}
 		upgrade_child_free(main_upgrade);
 		main_upgrade = NULL;
+		udproxy_start(up);
 		up->pidfile = pf;
 		if (pf != NULL && pidfile_write(pf, err, sizeof(err)) == -1)
 			log_error("%s", err);
@@ -336,6 +337,7 @@ main(int argc, char *argv[])
 				main_fail(notify, pf, "cannot reinitialise "
 				    "libevent");
 		}
+		udproxy_start(up);
 		up->pidfile = pf;
 		if (pf != NULL && pidfile_write(pf, err, sizeof(err)) == -1)
 			main_fail(notify, pf, err);

@@ -522,17 +522,29 @@ udproxy_mask_signals(int how)
 	sigprocmask(how, &set, NULL);
 }
 
-/* Threads start here, in the process that serves (after any fork). */
-int
-udproxy_run(struct udproxy *up)
+/*
+ * Starts the threads (access log writers, workers 1 to N-1), once, in
+ * the process that serves: after the daemon's fork, before it reports
+ * that it serves.
+ */
+void
+udproxy_start(struct udproxy *up)
 {
 	size_t	i;
 
+	if (up->running)
+		return;
 	up->running = 1;
 	for (i = 0; i < up->nalogs; i++)
 		accesslog_start(up->alogs[i]);
 	for (i = 1; i < up->nworkers; i++)
 		worker_start(up->workers[i]);
+}
+
+int
+udproxy_run(struct udproxy *up)
+{
+	udproxy_start(up);
 	udproxy_mask_signals(SIG_UNBLOCK);
 	return event_base_dispatch(up->base) == -1 ? -1 : 0;
 }

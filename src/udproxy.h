@@ -70,6 +70,7 @@ struct udproxy	*udproxy_new(void);
 int		 udproxy_apply(struct udproxy *, struct conf *, char *,
 		    size_t);
 void		 udproxy_reopen_logs(struct udproxy *);
+void		 udproxy_start(struct udproxy *);
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);
 size_t		 udproxy_nsessions(struct udproxy *);
