@@ -56,13 +56,26 @@ struct stats_conn {
 
 /*
  * The figures of a page, copied in one go (route and member names too):
- * the page is formatted from the copy.
+ * the page is formatted from the copy, in pieces across loop passes, so
+ * a reload that frees routes between two pieces changes nothing.
  */
 struct stats_snap {
 	struct metrics		 m;
 	struct metrics_route	*routes;
 	struct metrics_upstream	*upstreams;
 	char			*names;		/* every string, end to end */
+};
+
+/* A /metrics or /stats reply being streamed, a chunk per write. */
+struct stats_stream {
+	struct stats_http		*sh;
+	struct evhttp_request		*req;
+	struct evhttp_connection	*conn;
+	struct evbuffer			*buf;
+	struct stats_snap		 snap;
+	struct metrics_cursor		 cur;
+	int				 json;
+	LIST_ENTRY(stats_stream)	 entry;
 };
 
 struct stats_http {
@@ -75,7 +88,11 @@ struct stats_http {
 	size_t				 nconns;
 	int				 paused;
 	struct ratelimit		 rl_denied;
+	LIST_HEAD(, stats_stream)	 streams;
+	size_t				 nstreams;
 };
+
+static void	stats_stream_free(struct stats_stream *);
 
 static void	stats_http_request_cb(struct evhttp_request *, void *);
 static struct bufferevent *stats_http_bev_cb(struct event_base *, void *);
@@ -108,6 +125,7 @@ stats_http_open(struct udproxy *up, const struct stats_conf *sc, char *err,
 		return NULL;
 	}
 	sh = xcalloc(1, sizeof(*sh));
+	LIST_INIT(&sh->streams);
 	sh->up = up;
 	sh->conf = sc;
 	if ((sh->http = evhttp_new(up->base)) == NULL)
@@ -160,8 +178,10 @@ stats_http_free(struct stats_http *sh)
 
 	if (sh == NULL)
 		return;
-	/* Frees every connection; then the last references go. */
+	/* Frees every connection (and their streams); then the references. */
 	evhttp_free(sh->http);
+	while (!LIST_EMPTY(&sh->streams))
+		stats_stream_free(LIST_FIRST(&sh->streams));
 	for (i = 0; i < sh->nconns; i++)
 		bufferevent_decref(sh->conns[i].bev);
 	event_free(sh->ev_sweep);
@@ -360,7 +380,7 @@ stats_http_snap_members(struct stats_snap *sn, const struct metrics_route *mr,
 
 /*
  * Takes the figures of every route and pool member in one go: this is
- * the one place the pages gather them (and format afterwards). Every figure is summed into a
+ * the one place the pages gather them. Every figure is summed into a
  * zeroed copy, so a route with several instances (one per worker) adds
  * each instance here and a member each instance's member of its address.
  */
@@ -614,6 +634,107 @@ stats_http_blocks(struct stats_http *sh, struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
+static void
+stats_stream_free(struct stats_stream *st)
+{
+	LIST_REMOVE(st, entry);
+	st->sh->nstreams--;
+	stats_snap_free(&st->snap);
+	evbuffer_free(st->buf);
+	free(st);
+}
+
+static void	stats_stream_next(struct stats_stream *);
+
+/* The last chunk went out: the next one. */
+static void
+stats_stream_chunk_cb(struct evhttp_connection *conn, void *arg)
+{
+	(void)conn;
+	stats_stream_next(arg);
+}
+
+/*
+ * The connection went away mid-reply (the client left, a timeout, the
+ * endpoint closed). When evhttp let go of the request (EOF, timeout), it
+ * is ours to free; otherwise evhttp frees it with the connection.
+ */
+static void
+stats_stream_close_cb(struct evhttp_connection *conn, void *arg)
+{
+	struct stats_stream	*st = arg;
+
+	evhttp_connection_set_closecb(conn, NULL, NULL);
+	if (evhttp_request_get_connection(st->req) == NULL)
+		evhttp_send_reply_end(st->req);
+	stats_stream_free(st);
+}
+
+/*
+ * Formats about STATS_HTTP_CHUNK more bytes of the page and sends them;
+ * the next piece waits until these are written, so a page of thousands of
+ * routes takes many loop passes of bounded work, and a client that reads
+ * slowly holds no more than a chunk of output.
+ */
+static void
+stats_stream_next(struct stats_stream *st)
+{
+	int	done;
+
+	if (st->json)
+		done = metrics_json_step(st->buf, &st->snap.m, &st->cur,
+		    STATS_HTTP_CHUNK);
+	else
+		done = metrics_prom_step(st->buf, &st->snap.m, &st->cur,
+		    STATS_HTTP_CHUNK);
+	evhttp_send_reply_chunk_with_cb(st->req, st->buf,
+	    done ? NULL : stats_stream_chunk_cb, st);
+	if (!done)
+		return;
+	evhttp_connection_set_closecb(st->conn, NULL, NULL);
+	evhttp_send_reply_end(st->req);
+	stats_stream_free(st);
+}
+
+/* GET /metrics (json 0) or /stats (json 1): a snapshot, then streamed. */
+static void
+stats_stream_start(struct stats_http *sh, struct evhttp_request *req,
+    int json)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct stats_stream	*st;
+
+	evhttp_add_header(h, "Content-Type", json ? "application/json" :
+	    "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+		return;
+	}
+	/* Each holds a snapshot: a few at once, the others try again. */
+	if (sh->nstreams == STATS_HTTP_MAX_STREAMS || conn == NULL) {
+		evhttp_clear_headers(h);
+		evhttp_add_header(h, "Retry-After", "1");
+		stats_http_error(req, 503, "Service Unavailable",
+		    "too many scrapes at once");
+		return;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->sh = sh;
+	st->req = req;
+	st->conn = conn;
+	st->json = json;
+	if ((st->buf = evbuffer_new()) == NULL)
+		fatalx("stats: cannot create a buffer");
+	stats_http_snapshot(sh, &st->snap);
+	LIST_INSERT_HEAD(&sh->streams, st, entry);
+	sh->nstreams++;
+	evhttp_send_reply_start(req, HTTP_OK, "OK");
+	evhttp_connection_set_closecb(conn, stats_stream_close_cb, st);
+	stats_stream_next(st);
+}
+
 /* A complete request: the connection's lifetime starts again. */
 static void
 stats_http_touch(struct stats_http *sh, struct bufferevent *bev)
@@ -634,8 +755,6 @@ stats_http_request_cb(struct evhttp_request *req, void *arg)
 	struct evhttp_connection	*conn;
 	const struct evhttp_uri		*uri;
 	const struct sockaddr		*peer;
-	struct evbuffer			*b;
-	struct stats_snap		 sn;
 	const char			*path;
 
 	conn = evhttp_request_get_connection(req);
@@ -650,21 +769,9 @@ stats_http_request_cb(struct evhttp_request *req, void *arg)
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL)
 		path = "";
-	if (strcmp(path, "/metrics") == 0 || strcmp(path, "/stats") == 0) {
-		b = evbuffer_new();
-		stats_http_snapshot(sh, &sn);
-		if (path[1] == 'm') {
-			metrics_prom(b, &sn.m);
-			stats_http_reply(req, HTTP_OK, "OK", "text/plain; "
-			    "version=0.0.4; charset=utf-8", b);
-		} else {
-			metrics_json(b, &sn.m);
-			stats_http_reply(req, HTTP_OK, "OK",
-			    "application/json", b);
-		}
-		stats_snap_free(&sn);
-		evbuffer_free(b);
-	} else if (strcmp(path, "/sessions") == 0)
+	if (strcmp(path, "/metrics") == 0 || strcmp(path, "/stats") == 0)
+		stats_stream_start(sh, req, path[1] == 's');
+	else if (strcmp(path, "/sessions") == 0)
 		stats_http_sessions(sh, req, evhttp_uri_get_query(uri));
 	else if (strcmp(path, "/blocks") == 0)
 		stats_http_blocks(sh, req);

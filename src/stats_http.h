@@ -5,7 +5,10 @@
 /*
  * The stats endpoint: libevent's evhttp on the main event base, serving
  * GET /metrics (Prometheus text 0.0.4), GET /stats (JSON) and
- * GET /sessions?route=NAME&limit=N (live sessions, bounded). It is one
+ * GET /sessions?route=NAME&limit=N (live sessions, bounded). /metrics and
+ * /stats are taken as one snapshot and streamed in chunks of about
+ * STATS_HTTP_CHUNK bytes, one per loop pass once the previous is written,
+ * at most STATS_HTTP_MAX_STREAMS at once (503 beyond). It is one
  * more listener of the loop and must never stall forwarding, so every
  * connection is bounded: at most STATS_HTTP_MAX_CONNS at once (the
  * listener pauses at the cap), STATS_HTTP_TIMEOUT_S per read or write,
@@ -29,6 +32,8 @@
 #define STATS_HTTP_MAX_BODY	1024
 #define STATS_HTTP_SESSIONS_DEFAULT	100
 #define STATS_HTTP_SESSIONS_MAX		10000
+#define STATS_HTTP_CHUNK	65536	/* bytes of /metrics per loop pass */
+#define STATS_HTTP_MAX_STREAMS	4	/* /metrics or /stats replies at once */
 
 
 struct stats_http;

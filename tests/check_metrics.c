@@ -345,6 +345,92 @@ START_TEST(test_json_page)
 }
 END_TEST
 
+/*
+ * A page made in pieces is the page made whole, whatever the budget, and
+ * each piece stops at the first series past its budget.
+ */
+static void
+check_pieces(int json)
+{
+	struct evbuffer		*whole = evbuffer_new(), *b = evbuffer_new();
+	struct evbuffer		*all = evbuffer_new();
+	struct metrics_cursor	 c;
+	static const size_t	 budgets[] = { 1, 100, 1000, 4096, 65536 };
+	char			*w, *got;
+	size_t			 i, n, len;
+	int			 done;
+
+	snapshot();
+	if (json)
+		metrics_json(whole, &m);
+	else
+		metrics_prom(whole, &m);
+	w = take(whole);
+	for (i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		n = 0;
+		do {
+			done = json ? metrics_json_step(b, &m, &c, budgets[i]) :
+			    metrics_prom_step(b, &m, &c, budgets[i]);
+			len = evbuffer_get_length(b);
+			/* One series (a histogram: about 2.5 KiB) past it. */
+			ck_assert_uint_lt(len, budgets[i] + 4096);
+			if (!done)
+				ck_assert_uint_ge(len, budgets[i]);
+			evbuffer_add_buffer(all, b);
+			n++;
+		} while (!done);
+		/* Done stays done. */
+		ck_assert_int_eq(json ? metrics_json_step(b, &m, &c, 1) :
+		    metrics_prom_step(b, &m, &c, 1), 1);
+		ck_assert_uint_eq(evbuffer_get_length(b), 0);
+		got = take(all);
+		ck_assert_str_eq(got, w);
+		free(got);
+		if (budgets[i] == 1)
+			ck_assert_uint_gt(n, json ? 5 : 20);
+	}
+	free(w);
+	evbuffer_free(whole);
+	evbuffer_free(b);
+	evbuffer_free(all);
+}
+
+START_TEST(test_prom_pieces)
+{
+	check_pieces(0);
+}
+END_TEST
+
+START_TEST(test_json_pieces)
+{
+	check_pieces(1);
+}
+END_TEST
+
+/* No route: the families are still there, with no series. */
+START_TEST(test_no_routes)
+{
+	struct evbuffer	*b = evbuffer_new();
+	char		*s;
+
+	snapshot();
+	m.nroutes = 0;
+	m.nupstreams = 0;
+	metrics_prom(b, &m);
+	s = take(b);
+	ck_assert_ptr_nonnull(strstr(s, "# TYPE udproxy_upstream_up gauge\n"
+	    "# HELP udproxy_upstream_reply_latency_seconds "));
+	ck_assert_ptr_null(strstr(s, "route="));
+	free(s);
+	metrics_json(b, &m);
+	s = take(b);
+	ck_assert_str_eq(s + strlen(s) - 13, "\"routes\":[]}\n");
+	free(s);
+	evbuffer_free(b);
+}
+END_TEST
+
 static Suite *
 metrics_suite(void)
 {
@@ -357,6 +443,9 @@ metrics_suite(void)
 	tcase_add_test(tc, test_fixed);
 	tcase_add_test(tc, test_prom_page);
 	tcase_add_test(tc, test_json_page);
+	tcase_add_test(tc, test_prom_pieces);
+	tcase_add_test(tc, test_json_pieces);
+	tcase_add_test(tc, test_no_routes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -902,6 +902,191 @@ START_TEST(keepalive_scrapes)
 }
 END_TEST
 
+#define HUGE_ROUTES	5000
+
+/* A configuration of HUGE_ROUTES routes: r0 on port pa, the rest on pb. */
+static void
+write_huge(uint16_t hp, uint16_t pa, uint16_t pb, uint16_t up)
+{
+	FILE	*f = fopen(conf, "w");
+	int	 i;
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "stats = { listen = \"%u\"; };\nroutes = (\n"
+	    "  { name = \"r0\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; }", hp, pa, up);
+	/* 127.0.0.0/8 is all loopback: one port, many addresses. */
+	for (i = 1; i < HUGE_ROUTES; i++)
+		fprintf(f, ",\n  { name = \"r%d\"; listen = \"127.1.%d.%d:%u\"; "
+		    "upstream = \"127.0.0.1:%u\"; }", i, i / 250, i % 250 + 1,
+		    pb, up);
+	fprintf(f, " );\n");
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/*
+ * /metrics of 5,000 routes (tens of MB) is streamed in chunks: a UDP
+ * client keeps its round trips short while the page is scraped (built
+ * whole, it held the loop for the whole page: 176 ms here, against 25 ms
+ * streamed, most of it the snapshot), the page parses strictly and has
+ * every route; scrapers that stop reading hold a stream slot each, the
+ * next is told 503, and slots come back when they leave; a reload that
+ * frees the routes mid-page does not cut the page short.
+ */
+START_TEST(huge_metrics_streams)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
+	uint16_t	 hp = tcp_port();
+	struct daemon	*d;
+	struct pollfd	 pfd;
+	FILE		*f;
+	char		 cmd[1024], res[256], buf[64], *p;
+	const char	*req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	long long	 t0, rtt, worst = 0, size = 0, deadline;
+	int		 c, i, code = 0, during = 0, before, hang[STATS_HTTP_MAX_STREAMS];
+	double		 took = 0;
+
+	dir = h_tmpdir();
+	snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+	write_huge(hp, pa, pb, m->port);
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_msg(d != NULL, "daemon did not start");
+	c = client_open(AF_INET, pa);
+	for (before = 0; before < 20; before++)
+		ck_assert_int_eq(client_rt_str(c, "stream", buf, sizeof(buf),
+		    2000), 0);
+
+	/* Round trips on r0 for as long as the scrape lasts. */
+	snprintf(cmd, sizeof(cmd), "curl -s --max-time %d -o %s/body "
+	    "-w '%%{http_code} %%{size_download} %%{time_total}' "
+	    "'http://127.0.0.1:%u/metrics'", 60 * h_slow(), dir, hp);
+	ck_assert_ptr_nonnull(f = popen(cmd, "r"));
+	pfd.fd = fileno(f);
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, 0) == 0) {
+		t0 = now_us();
+		ck_assert_int_eq(client_rt_str(c, "stream", buf, sizeof(buf),
+		    2000), 0);
+		rtt = now_us() - t0;
+		worst = rtt > worst ? rtt : worst;
+		during++;
+	}
+	if (fgets(res, sizeof(res), f) != NULL)
+		ck_assert_int_eq(sscanf(res, "%d %lld %lf", &code, &size,
+		    &took), 3);
+	pclose(f);
+	ck_assert_int_eq(code, 200);
+	fprintf(stderr, "huge_metrics_streams: %lld bytes in %.3f s, %d round "
+	    "trips meanwhile, the slowest %lld us\n", size, took, during,
+	    worst);
+	ck_assert_int_gt(size, 10000000);
+	/* The scrape lasted; the client was served all along. */
+	ck_assert_int_ge(during, 10);
+	ck_assert_msg(worst <= 100000LL * h_slow(), "a round trip took %lld us "
+	    "during the scrape", worst);
+
+	p = promcheck("");
+	ck_assert_int_eq(route_sample(p, "rx_datagrams_total", "r4999"), 0);
+	snprintf(cmd, sizeof(cmd), "udproxy_upstream_up{route=\"r%d\","
+	    "upstream=\"127.0.0.1:%u\"}", HUGE_ROUTES - 1, m->port);
+	ck_assert_int_eq(sample(p, cmd), 1);
+	/* The snapshot was taken when the request came. */
+	ck_assert_int_ge(route_sample(p, "rx_datagrams_total", "r0"), before);
+	ck_assert_int_le(route_sample(p, "rx_datagrams_total", "r0"),
+	    before + during);
+	free(p);
+
+	/* Scrapers that do not read: each holds its stream, the next 503. */
+	for (i = 0; i < STATS_HTTP_MAX_STREAMS; i++) {
+		ck_assert_int_ne(hang[i] = tcp_connect(hp), -1);
+		pfd.fd = hang[i];
+		pfd.events = POLLOUT;
+		ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+		ck_assert_int_eq(write(hang[i], req, strlen(req)),
+		    (ssize_t)strlen(req));
+	}
+	h_sleep_ms(300);
+	ck_assert_int_eq(http_get(hp, "/metrics", NULL, NULL), 503);
+	ck_assert_int_eq(http_get(hp, "/sessions", NULL, NULL), 200);
+	ck_assert_int_eq(client_rt_str(c, "stream", buf, sizeof(buf), 2000),
+	    0);
+	/* They leave mid-page: their streams end, the slots come back. */
+	for (i = 0; i < STATS_HTTP_MAX_STREAMS; i++)
+		close(hang[i]);
+	deadline = now_us() + 5000000LL * h_slow();
+	while ((code = http_get(hp, "/stats", NULL, NULL)) != 200 &&
+	    now_us() < deadline)
+		h_sleep_ms(100);
+	ck_assert_int_eq(code, 200);
+	ck_assert_int_eq(http_get(hp, "/metrics", NULL, NULL), 200);
+
+	/*
+	 * A reload that frees 4,999 routes while a slow scraper is halfway:
+	 * the page goes on from its snapshot, complete and valid.
+	 */
+	snprintf(cmd, sizeof(cmd), "curl -s --max-time %d --limit-rate 10M "
+	    "-o %s/body -w '%%{http_code} %%{size_download}' "
+	    "'http://127.0.0.1:%u/metrics'", 60 * h_slow(), dir, hp);
+	ck_assert_ptr_nonnull(f = popen(cmd, "r"));
+	h_sleep_ms(500);
+	rewrite("stats = { listen = \"%u\"; };\n"
+	    "routes = ( { name = \"r0\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", hp, pa, m->port);
+	ck_assert_int_eq(daemon_reload(d), 0);
+	pfd.fd = fileno(f);
+	pfd.events = POLLIN;
+	/* Still streaming after the reload. */
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	code = 0;
+	if (fgets(res, sizeof(res), f) != NULL)
+		ck_assert_int_eq(sscanf(res, "%d %lld", &code, &rtt), 2);
+	pclose(f);
+	ck_assert_int_eq(code, 200);
+	ck_assert_int_ge(rtt, size - 100);
+	p = promcheck("");
+	ck_assert_int_eq(route_sample(p, "rx_datagrams_total", "r4999"), 0);
+	free(p);
+	p = scrape(hp);
+	ck_assert_int_eq(route_sample(p, "rx_datagrams_total", "r4999"), -1);
+	ck_assert_int_ge(route_sample(p, "rx_datagrams_total", "r0"), before);
+	free(p);
+	close(c);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
+/* HEAD has the headers and no body; HTTP/1.0 gets the page unchunked. */
+START_TEST(head_and_http10)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 pa = h_free_port(AF_INET), hp = tcp_port();
+	struct daemon	*d;
+	char		*b, *p;
+
+	d = start("stats = { listen = \"%u\"; };\n"
+	    "routes = ( { name = \"a\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", hp, pa, m->port);
+	/* curl -I writes the headers where the body would go. */
+	ck_assert_int_eq(http_get(hp, "/metrics", "-I", &b), 200);
+	ck_assert_ptr_nonnull(strstr(b, "\r\nContent-Type: text/plain; "
+	    "version=0.0.4; charset=utf-8\r\n"));
+	ck_assert_ptr_null(strstr(b, "udproxy_"));
+	free(b);
+	ck_assert_int_eq(http_get(hp, "/metrics", "--http1.0", &b), 200);
+	free(b);
+	p = promcheck("");
+	ck_assert_int_eq(route_sample(p, "rx_datagrams_total", "a"), 0);
+	free(p);
+	ck_assert_int_eq(http_get(hp, "/stats", "--http1.0", &b), 200);
+	ck_assert_str_eq(b + strlen(b) - 3, "]}\n");
+	free(b);
+	stop(d);
+	mock_stop(m);
+}
+END_TEST
+
 static Suite *
 stats_suite(void)
 {
@@ -917,7 +1102,12 @@ stats_suite(void)
 	tcase_add_test(tc, allow_list);
 	tcase_add_test(tc, reload_moves_endpoint);
 	tcase_add_test(tc, keepalive_scrapes);
+	tcase_add_test(tc, head_and_http10);
 	tcase_add_test(tc, abuse_does_not_stall_forwarding);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("huge");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, huge_metrics_streams);
 	suite_add_tcase(s, tc);
 	return s;
 }
