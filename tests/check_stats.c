@@ -500,6 +500,70 @@ START_TEST(metrics_per_upstream)
 END_TEST
 
 /*
+ * workers = 2: each worker counts its own clients; /metrics shows the
+ * sums, per route and per member, exactly (and the latency histogram of
+ * each member counts its replies), whichever worker a client landed on.
+ */
+START_TEST(metrics_summed_over_workers)
+{
+	struct mock		*m[2];
+	struct member_traffic	 t[2];
+	uint16_t		 lp = h_free_port(AF_INET), hp = tcp_port();
+	struct daemon		*d;
+	char			 msg[64], buf[256], tag[32], echo[200], *p;
+	char			 key[256];
+	unsigned int		 peer;
+	int			 c[40], i, j, k;
+	ssize_t			 n;
+
+	m[0] = mock_start(AF_INET, 0, MOCK_PEER, "a");
+	m[1] = mock_start(AF_INET, 0, MOCK_PEER, "b");
+	memset(t, 0, sizeof(t));
+	d = start("workers = 2;\nstats = { listen = \"%u\"; };\n"
+	    "routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\";\n"
+	    "  upstreams = ( \"127.0.0.1:%u\", \"127.0.0.1:%u\" ); } );\n",
+	    hp, lp, m[0]->port, m[1]->port);
+	for (i = 0; i < 40; i++) {
+		c[i] = client_open(AF_INET, lp);
+		for (j = 0; j < 2; j++) {
+			snprintf(msg, sizeof(msg), "c%d-%d", i, j);
+			ck_assert_int_eq(send(c[i], msg, strlen(msg), 0),
+			    (ssize_t)strlen(msg));
+			n = client_recv(c[i], buf, sizeof(buf) - 1, 2000);
+			ck_assert_int_gt(n, 0);
+			buf[n] = '\0';
+			ck_assert_int_eq(sscanf(buf, "%31s %u %199s", tag,
+			    &peer, echo), 3);
+			ck_assert_str_eq(echo, msg);
+			k = strcmp(tag, "a") == 0 ? 0 : 1;
+			t[k].sessions += j == 0;
+			t[k].rx++;
+			t[k].rxb += (long long)strlen(msg);
+			t[k].tx++;
+			t[k].txb += n;
+		}
+	}
+	p = scrape(hp);
+	check_member(p, "r", m[0]->port, &t[0]);
+	check_member(p, "r", m[1]->port, &t[1]);
+	check_route(p, "r", 80, t[0].rxb + t[1].rxb, 80, t[0].txb + t[1].txb,
+	    40, 40);
+	for (k = 0; k < 2; k++) {
+		snprintf(key, sizeof(key), "udproxy_upstream_reply_latency_"
+		    "seconds_count{route=\"r\",upstream=\"127.0.0.1:%u\"}",
+		    m[k]->port);
+		ck_assert_int_eq(sample(p, key), t[k].tx);
+	}
+	free(p);
+	for (i = 0; i < 40; i++)
+		close(c[i]);
+	stop(d);
+	mock_stop(m[0]);
+	mock_stop(m[1]);
+}
+END_TEST
+
+/*
  * Active health checks: a member that stops answering is counted down
  * once (check_downs, up 0), back once it answers again (check_ups, up 1).
  */
@@ -1096,6 +1160,7 @@ stats_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, metrics_match_traffic);
 	tcase_add_test(tc, metrics_per_upstream);
+	tcase_add_test(tc, metrics_summed_over_workers);
 	tcase_add_test(tc, metrics_health_checks);
 	tcase_add_test(tc, sessions_page);
 	tcase_add_test(tc, blocks_page);
