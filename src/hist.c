@@ -70,3 +70,33 @@ hist_merge(struct hist *dst, const struct hist *src)
 	dst->sum = dst->sum + src->sum < dst->sum ? UINT64_MAX :
 	    dst->sum + src->sum;
 }
+
+/*
+ * An estimate of the permille/1000 quantile, in units, as Prometheus's
+ * histogram_quantile() makes it: the bucket that holds the value of that
+ * rank, linearly between its bounds (the first from 0); in the last
+ * bucket (above every bound), the highest bound. 0 when empty.
+ */
+uint64_t
+hist_quantile(const struct hist *h, unsigned int permille)
+{
+	double		rank, below = 0, lower, upper;
+	unsigned int	i;
+
+	if (h->count == 0)
+		return 0;
+	if (permille > 1000)
+		permille = 1000;
+	rank = (double)h->count * permille / 1000;
+	for (i = 0; i < HIST_NBUCKETS; i++) {
+		if (below + (double)h->bucket[i] >= rank && h->bucket[i] > 0)
+			break;
+		below += (double)h->bucket[i];
+	}
+	if (i == HIST_NBUCKETS)
+		return hist_bound(h, HIST_NBUCKETS - 1);
+	lower = i == 0 ? 0 : (double)hist_bound(h, i - 1);
+	upper = (double)hist_bound(h, i);
+	return (uint64_t)(lower + (upper - lower) * (rank - below) /
+	    (double)h->bucket[i] + 0.5);
+}

@@ -27,5 +27,6 @@ void		hist_record(struct hist *, uint64_t);
 uint64_t	hist_bound(const struct hist *, unsigned int);
 uint64_t	hist_cumulative(const struct hist *, unsigned int);
 void		hist_merge(struct hist *, const struct hist *);
+uint64_t	hist_quantile(const struct hist *, unsigned int);
 
 #endif

@@ -566,3 +566,33 @@ route_format_stats(struct route *r, char *buf, size_t len)
 	stats_format(&st, line, sizeof(line));
 	snprintf(buf, len, "route %s: stats %s", r->conf->name, line);
 }
+
+/* "count=N sum=S p50=A p90=B p99=C" of h, in its units. */
+static void
+route_hist_words(const struct hist *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "count=%llu sum=%llu p50=%llu p90=%llu p99=%llu",
+	    (unsigned long long)h->count, (unsigned long long)h->sum,
+	    (unsigned long long)hist_quantile(h, 500),
+	    (unsigned long long)hist_quantile(h, 900),
+	    (unsigned long long)hist_quantile(h, 990));
+}
+
+/*
+ * "route NAME: histograms latency_us count=... duration_ms count=...",
+ * the line SIGUSR1 logs after the stats line: each histogram's count and
+ * sum and its quantiles estimated from the buckets (as Prometheus does).
+ */
+void
+route_format_hist(struct route *r, char *buf, size_t len)
+{
+	struct route_stats	st;
+	struct hist		lat, dur;
+	char			l[160], d[160];
+
+	route_sum_stats(r, &st, &lat, &dur);
+	route_hist_words(&lat, l, sizeof(l));
+	route_hist_words(&dur, d, sizeof(d));
+	snprintf(buf, len, "route %s: histograms latency_us %s duration_ms %s",
+	    r->conf->name, l, d);
+}

@@ -85,6 +85,7 @@ void		 route_upstream_fail(struct route *, struct upstream *,
 size_t		 route_close_sessions(struct route *, enum session_end);
 void		 route_schedule_expire(struct route *, uint64_t);
 void		 route_format_stats(struct route *, char *, size_t);
+void		 route_format_hist(struct route *, char *, size_t);
 void		 route_event_error(struct route *, const char *, uint64_t);
 void		 route_refresh_stats(struct route *);
 void		 route_sum_stats(struct route *, struct route_stats *,

@@ -447,7 +447,8 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 }
 
 /*
- * The stats lines, one call of cb each: the daemon's, then one per route.
+ * The stats lines, one call of cb each: the daemon's, then per route its
+ * counters and its histograms.
  * SIGUSR1 logs them; the control socket's "stats" sends them.
  */
 void
@@ -467,6 +468,8 @@ udproxy_stats(struct udproxy *up, void (*cb)(const char *, void *),
 	cb(line, arg);
 	for (i = 0; i < up->nroutes; i++) {
 		route_format_stats(up->routes[i], line, sizeof(line));
+		cb(line, arg);
+		route_format_hist(up->routes[i], line, sizeof(line));
 		cb(line, arg);
 		for (r = up->routes[i]; r != NULL; r = r->sibling)
 			guard_list_blocks(r, clock_ms(), cb, arg);

@@ -94,6 +94,40 @@ START_TEST(test_hist_sum_merge)
 }
 END_TEST
 
+/* Quantiles as Prometheus estimates them: linear within a bucket. */
+START_TEST(test_hist_quantile)
+{
+	struct hist	h;
+	int		i;
+
+	hist_init(&h, 6);
+	ck_assert_uint_eq(hist_quantile(&h, 500), 0);
+	for (i = 0; i < 10; i++)
+		hist_record(&h, 10);
+	ck_assert_uint_eq(hist_quantile(&h, 500), 32);
+	ck_assert_uint_eq(hist_quantile(&h, 1000), 64);
+	ck_assert_uint_eq(hist_quantile(&h, 0), 0);
+	hist_init(&h, 6);
+	hist_record(&h, 1);
+	hist_record(&h, 64);
+	hist_record(&h, 65);
+	hist_record(&h, 128);
+	ck_assert_uint_eq(hist_quantile(&h, 500), 64);
+	ck_assert_uint_eq(hist_quantile(&h, 750), 96);
+	ck_assert_uint_eq(hist_quantile(&h, 990), 127);
+	/* Empty buckets between: the rank's bucket is the next non-empty. */
+	hist_record(&h, 1000);		/* (512, 1024] */
+	ck_assert_uint_eq(hist_quantile(&h, 1000), 1024);
+	ck_assert_uint_eq(hist_quantile(&h, 900), 512 + 256);
+	ck_assert_uint_eq(hist_quantile(&h, 2000), 1024);	/* clamped */
+	/* Above every bound: the highest bound. */
+	hist_init(&h, 6);
+	hist_record(&h, UINT64_MAX);
+	ck_assert_uint_eq(hist_quantile(&h, 500),
+	    hist_bound(&h, HIST_NBUCKETS - 1));
+}
+END_TEST
+
 static Suite *
 hist_suite(void)
 {
@@ -104,6 +138,7 @@ hist_suite(void)
 	tcase_add_test(tc, test_hist_edges);
 	tcase_add_test(tc, test_hist_exhaustive);
 	tcase_add_test(tc, test_hist_sum_merge);
+	tcase_add_test(tc, test_hist_quantile);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -239,8 +239,8 @@ START_TEST(metrics_match_traffic)
 	uint16_t	 pa = h_free_port(AF_INET), pb = h_free_port(AF_INET);
 	uint16_t	 hp = tcp_port();
 	struct daemon	*d;
-	char		*p, *j, buf[256], msg[64], key[256];
-	long long	 rxb = 0, now = (long long)time(NULL);
+	char		*p, *j, *q, buf[256], msg[64], key[256];
+	long long	 rxb = 0, now = (long long)time(NULL), sum_us, h[10];
 	int		 ca, cb, i;
 
 	d = start("stats = { listen = \"%u\"; };\n"
@@ -300,6 +300,31 @@ START_TEST(metrics_match_traffic)
 	ck_assert_ptr_nonnull(strstr(j,
 	    "\nroutes.a.upstream_reply_latency_seconds.count=7\n"));
 	ck_assert_ptr_nonnull(strstr(j, "\nconfig_generation=1\n"));
+	ck_assert_ptr_nonnull(q = strstr(j,
+	    "\nroutes.a.upstream_reply_latency_seconds.sum="));
+	sum_us = (long long)(strtod(strchr(q, '=') + 1, NULL) * 1e6 + 0.5);
+	free(j);
+
+	/* SIGUSR1: after each route's counters, its histograms. */
+	daemon_signal(d, SIGUSR1);
+	ck_assert_int_eq(daemon_wait_log(d, "route b: histograms ", 1, 3000),
+	    0);
+	j = daemon_log_read(d);
+	ck_assert_ptr_nonnull(q = strstr(j, "route a: histograms "));
+	ck_assert_int_eq(sscanf(q, "route a: histograms latency_us count=%lld "
+	    "sum=%lld p50=%lld p90=%lld p99=%lld duration_ms count=%lld "
+	    "sum=%lld p50=%lld p90=%lld p99=%lld", &h[0], &h[1], &h[2], &h[3],
+	    &h[4], &h[5], &h[6], &h[7], &h[8], &h[9]), 10);
+	ck_assert_int_eq(h[0], 7);
+	ck_assert_int_eq(h[1], sum_us);
+	ck_assert(0 < h[2] && h[2] <= h[3] && h[3] <= h[4]);
+	/* No estimate past the bound above the slowest (at most the sum). */
+	ck_assert_int_le(h[4], 2 * sum_us + 16);
+	ck_assert_int_eq(h[5], 0);
+	ck_assert_int_eq(h[6], 0);
+	ck_assert_int_eq(h[9], 0);
+	ck_assert_ptr_nonnull(strstr(j, "route b: histograms latency_us "
+	    "count=3 "));
 	free(j);
 
 	/* Idle sessions end on shutdown... here, by a reload removing b. */
