@@ -589,6 +589,99 @@ START_TEST(upgrade_timeout_hung)
 END_TEST
 
 /*
+ * The new process takes every socket over and then never reports ready
+ * (the shim hangs it at its ready message): at upgrade_timeout the old
+ * process kills it, takes its sockets back and serves on. Datagrams sent
+ * meanwhile waited in the kernel's queues: none is lost, each session
+ * keeps its upstream port, and the control socket answers again.
+ */
+START_TEST(upgrade_rollback_after_handover)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_PEER, "u");
+	uint16_t	 pa = h_free_port(AF_INET);
+	const char	*shim = getenv("UDPROXY_SHIM");
+	struct daemon	*d;
+	struct h_run	 r;
+	char		 want[512], rep[256], hung[300], extra[64];
+	unsigned int	 port, portb;
+	int		 ca, cb, cp[2], op[2], sent, recvd, other, status;
+	int		 ms = h_slow() > 1 ? 1000 : 500;
+	long long	 gap;
+	pid_t		 sp;
+	ssize_t		 n;
+
+	/*
+	 * Long enough for a slow (valgrind) old process to hand over, short
+	 * enough for the datagrams of the stream to wait in the kernel's
+	 * buffers (the socket of the session's upstream takes the burst of
+	 * replies after the rollback).
+	 */
+	ck_assert_msg(shim != NULL && access(shim, R_OK) == 0,
+	    "UDPROXY_SHIM (tests/shim.so) is needed: run under make check");
+	snprintf(hung, sizeof(hung), "%s/hung.pid", dir);
+	snprintf(extra, sizeof(extra), "upgrade_timeout = %d.%03d;\n",
+	    ms / 1000, ms % 1000);
+	writeconf(pa, m->port, extra);
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("SHIM_UPGRADE_HANG", hung, 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 0);
+	d = start();
+	unsetenv("LD_PRELOAD");
+	unsetenv("SHIM_UPGRADE_HANG");
+	ca = client_open(AF_INET, pa);
+	cb = client_open(AF_INET, pa);
+	port = rt_port(ca, "hello");
+	portb = rt_port(cb, "hello-b");
+	ck_assert_uint_ne(port, portb);
+
+	ck_assert_int_eq(pipe(cp), 0);
+	ck_assert_int_eq(pipe(op), 0);
+	sp = streamer(ca, port, cp[0], op[1]);
+	h_sleep_ms(200);
+	install_bin(next_bin());
+	ctl(&r, "upgrade");
+	h_sleep_ms(200);
+	ck_assert_int_eq(write(cp[1], "x", 1), 1);
+	n = read(op[0], rep, sizeof(rep) - 1);
+	ck_assert_int_gt(n, 0);
+	rep[n] = '\0';
+	ck_assert_int_eq(waitpid(sp, &status, 0), sp);
+	ck_assert_int_eq(sscanf(rep, "%d %d %d %lld", &sent, &recvd, &other,
+	    &gap), 4);
+	fprintf(stderr, "new process hung after the hand-over, upgrade_timeout "
+	    "%d ms: %d sent, %d received, %d from another port, longest gap "
+	    "%lld ms\n", ms, sent, recvd, other, gap);
+
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "udproxy: error: the new process was not "
+	    "ready within %d ms (upgrade_timeout)\n", ms);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_int_gt(sent, 100);
+	ck_assert_int_eq(recvd, sent);		/* 0 lost */
+	ck_assert_int_eq(other, 0);		/* same upstream source port */
+	/* The hand-over happened: nothing was read until the rollback. */
+	ck_assert_msg(gap >= ms - 50, "longest gap %lld ms", gap);
+	assert_hung_gone();	/* the shim wrote its pid to hung.pid */
+	ck_assert_int_eq(pidfile_pid(), d->pid);
+	ck_assert_int_eq(kill(d->pid, 0), 0);
+	ctl(&r, "status");
+	ck_assert_int_eq(r.status, 0);
+	snprintf(want, sizeof(want), "pid %ld\nversion %s\n", (long)d->pid,
+	    PACKAGE_VERSION);
+	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\nsessions 2\n") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "\nupgrading no\n") != NULL, "%s", r.out);
+	ck_assert_uint_eq(rt_port(cb, "b-after"), portb);
+	ck_assert_uint_eq(rt_port(ca, "after"), port);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	close(ca);
+	close(cb);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
  * A reload asked for while an upgrade waits for its new process is
  * refused, on the control socket and by SIGHUP, and says why; once the
  * upgrade has failed, reloads work again.
@@ -704,6 +797,8 @@ START_TEST(upgrade_during_reload)
 	ck_assert_int_eq(daemon_log_count(d, "reload failed: "), 0);
 	ck_assert_uint_eq(rt_port(ca, "reloaded"), port);
 
+	/* Small again: the new process (with the shim) reads it at once. */
+	writeconf(pa, m->port, NULL);
 	install_bin(next_bin());
 	ctl(&r, "upgrade");
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
@@ -737,6 +832,7 @@ main(void)
 	tcase_add_test(tc, upgrade_keeps_client_counts);
 	tcase_add_test(tc, upgrade_rollback);
 	tcase_add_test(tc, upgrade_timeout_hung);
+	tcase_add_test(tc, upgrade_rollback_after_handover);
 	tcase_add_test(tc, reload_during_upgrade);
 	tcase_add_test(tc, upgrade_during_reload);
 	suite_add_tcase(s, tc);

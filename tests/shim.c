@@ -27,6 +27,12 @@
  *                         sleeps MS milliseconds: a slow disk, or a file
  *                         that takes long to load (udproxy parses its
  *                         configuration in linear time)
+ *   SHIM_UPGRADE_HANG=FILE in a process started by a binary upgrade
+ *                         (UDPROXY_UPGRADE_FD set when it starts), the
+ *                         sendmsg(2) of the ready message writes the pid
+ *                         to FILE and sleeps for ever instead: a new binary
+ *                         that took every socket over and never reports
+ *                         ready
  * Everything else passes through to libc.
  */
 #define _GNU_SOURCE
@@ -37,8 +43,42 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Read before main(): upgrade_child_open() unsets it. */
+static int	shim_upgrade_child;
+
+__attribute__((constructor)) static void
+shim_init(void)
+{
+	shim_upgrade_child = getenv("UDPROXY_UPGRADE_FD") != NULL;
+}
+
+/* The upgrade's READY: header { type 'R', count 0 } and nothing else. */
+static void
+shim_upgrade_hang(const struct msghdr *msg)
+{
+	const char	*path = getenv("SHIM_UPGRADE_HANG");
+	uint32_t	 hdr[2];
+	FILE		*f;
+
+	if (path == NULL || !shim_upgrade_child || msg->msg_iovlen != 1 ||
+	    msg->msg_iov[0].iov_len != sizeof(hdr))
+		return;
+	memcpy(hdr, msg->msg_iov[0].iov_base, sizeof(hdr));
+	if (hdr[0] != 'R' || hdr[1] != 0)
+		return;
+	if ((f = fopen(path, "w")) != NULL) {
+		fprintf(f, "%ld\n", (long)getpid());
+		fclose(f);
+	}
+	for (;;)
+		pause();
+}
 
 static int
 shim_port(int fd, int peer)
@@ -110,6 +150,7 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0) ||
 	    shim_fails(fd, "SHIM_UPSTREAM_PORT", 1))
 		return -1;
+	shim_upgrade_hang(msg);
 	if (real == NULL)
 		real = (ssize_t (*)(int, const struct msghdr *, int))
 		    dlsym(RTLD_NEXT, "sendmsg");
