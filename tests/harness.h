@@ -64,6 +64,11 @@ int		 h_slow(void);
 const char	*h_tmpdir(void);
 void		 h_write_file(const char *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+/*
+ * A loopback port (free for UDP and TCP) that no other test process, of
+ * this or another tree's make check, is given, and that no port-0 socket
+ * can take: from a flock(2)ed slot below ip_local_port_range (harness.c).
+ */
 uint16_t	 h_free_port(int family);
 int		 h_port_bindable(uint16_t);
 void		 h_sleep_ms(int);
