@@ -389,14 +389,17 @@ pool_sync(struct pool *p, struct pool_want *want, size_t nwant)
 			byk[i]->dup = 1;
 	free(byk);
 	old = p->members;
-	qsort(old, nold, sizeof(*old), pool_member_cmp);
+	/* A new pool has no array yet: qsort and bsearch want one. */
+	if (nold > 0)
+		qsort(old, nold, sizeof(*old), pool_member_cmp);
 	members = xcalloc(nwant + 1, sizeof(*members));
 	pp = &probe;
 	for (i = 0; i < nwant; i++) {
 		if (want[i].dup)
 			continue;
 		probe.key = want[i].key;
-		hit = bsearch(&pp, old, nold, sizeof(*old), pool_member_cmp);
+		hit = nold == 0 ? NULL : bsearch(&pp, old, nold, sizeof(*old),
+		    pool_member_cmp);
 		if (hit != NULL) {
 			u = *hit;
 			u->removed = -1;	/* claimed */
