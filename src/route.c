@@ -596,3 +596,67 @@ route_format_hist(struct route *r, char *buf, size_t len)
 	snprintf(buf, len, "route %s: histograms latency_us %s duration_ms %s",
 	    r->conf->name, l, d);
 }
+
+/*
+ * Pool member k of r (the instance on worker 0) summed over the route's
+ * instances: each worker's member of the same address (its place in the
+ * pool first, the same on every worker almost always), sessions_active
+ * from the sessions pinned to it. Returns whether it is up: usable on
+ * every worker. A worker that has not (re-)resolved that address yet adds
+ * nothing. The workers are paused.
+ */
+int
+route_sum_member(struct route *r, size_t k, struct upstream_stats *st,
+    struct hist *lat, uint64_t now)
+{
+	struct upstream	*u = r->pool->members[k], *v;
+	struct route	*x;
+	int		 up = 1;
+
+	memset(st, 0, sizeof(*st));
+	hist_init(lat, u->latency.shift);
+	for (x = r; x != NULL; x = x->sibling) {
+		if (k < x->pool->nmembers &&
+		    addr_key_equal(&x->pool->members[k]->key, &u->key))
+			v = x->pool->members[k];
+		else if ((v = pool_find(x->pool, &u->addr)) == NULL)
+			continue;
+		if (!pool_usable(x->pool, v, now))
+			up = 0;
+		stats_upstream_add(st, &v->stats);
+		st->sessions_active += v->sessions;
+		hist_merge(lat, &v->latency);
+	}
+	return up;
+}
+
+/*
+ * One line per pool member of r, for SIGUSR1 after the route's:
+ * "route NAME: upstream ADDRESS (MEMBER) up=1 rx_datagrams=... latency_us
+ * count=... p99=...".
+ */
+void
+route_format_members(struct route *r, void (*cb)(const char *, void *),
+    void *arg)
+{
+	struct upstream_stats	 st;
+	struct hist		 lat;
+	struct upstream		*u;
+	char			 a[ADDR_STRLEN], words[1024], l[160];
+	char			 line[2200];
+	uint64_t		 now = clock_ms();
+	size_t			 k;
+	int			 up;
+
+	for (k = 0; k < r->pool->nmembers; k++) {
+		u = r->pool->members[k];
+		up = route_sum_member(r, k, &st, &lat, now);
+		stats_upstream_format(&st, words, sizeof(words));
+		route_hist_words(&lat, l, sizeof(l));
+		snprintf(line, sizeof(line), "route %s: upstream %s (%s) up=%d "
+		    "%s latency_us %s", r->conf->name,
+		    addr_format((const struct sockaddr *)&u->addr.ss, a,
+		    sizeof(a)), u->label, up, words, l);
+		cb(line, arg);
+	}
+}

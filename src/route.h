@@ -86,6 +86,10 @@ size_t		 route_close_sessions(struct route *, enum session_end);
 void		 route_schedule_expire(struct route *, uint64_t);
 void		 route_format_stats(struct route *, char *, size_t);
 void		 route_format_hist(struct route *, char *, size_t);
+int		 route_sum_member(struct route *, size_t,
+		    struct upstream_stats *, struct hist *, uint64_t);
+void		 route_format_members(struct route *,
+		    void (*)(const char *, void *), void *);
 void		 route_event_error(struct route *, const char *, uint64_t);
 void		 route_refresh_stats(struct route *);
 void		 route_sum_stats(struct route *, struct route_stats *,

@@ -332,52 +332,6 @@ stats_snap_copy(char **names, const char *s)
 	return p;
 }
 
-/* Whether snapshot member mu stands for u: the same name and address. */
-static int
-stats_http_same_member(const struct metrics_upstream *mu,
-    const struct upstream *u)
-{
-	char	a[ADDR_STRLEN];
-
-	addr_format((const struct sockaddr *)&u->addr.ss, a, sizeof(a));
-	return strcmp(mu->label, a) == 0 && strcmp(mu->member, u->label) == 0;
-}
-
-/*
- * Adds the pool members of x (one worker's instance of route mr) to the
- * snapshot's members of mr with the same address; up only while every
- * worker may pick it. A member that one worker has not re-resolved yet
- * is left out of the sum until it has.
- */
-static void
-stats_http_snap_members(struct stats_snap *sn, const struct metrics_route *mr,
-    struct route *x, uint64_t now)
-{
-	struct metrics_upstream	*mu, *first = &sn->upstreams[mr->upstream];
-	struct upstream		*u;
-	size_t			 k, j;
-
-	for (k = 0; k < x->pool->nmembers; k++) {
-		u = x->pool->members[k];
-		/* The same order on every worker, almost always. */
-		if (k < mr->nupstreams && stats_http_same_member(&first[k], u))
-			mu = &first[k];
-		else
-			for (mu = NULL, j = 0; j < mr->nupstreams; j++)
-				if (stats_http_same_member(&first[j], u)) {
-					mu = &first[j];
-					break;
-				}
-		if (mu == NULL)
-			continue;
-		if (!pool_usable(x->pool, u, now))
-			mu->up = 0;
-		stats_upstream_add(&mu->stats, &u->stats);
-		mu->stats.sessions_active += u->sessions;
-		hist_merge(&mu->latency, &u->latency);
-	}
-}
-
 /*
  * Takes the figures of every route and pool member in one go: this is
  * the one place the pages gather them. Every figure is summed into a
@@ -391,7 +345,7 @@ stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 	struct metrics		*m = &sn->m;
 	struct metrics_route	*mr;
 	struct metrics_upstream	*mu;
-	struct route		*r, *x;
+	struct route		*r;
 	struct upstream		*u;
 	char			*names;
 	uint64_t		 now = clock_ms();
@@ -435,12 +389,10 @@ stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 			    mu->label, sizeof(mu->label));
 			mu->member = stats_snap_copy(&names, u->label);
 			mu->route = i;
-			mu->up = 1;
-			hist_init(&mu->latency, u->latency.shift);
+			/* Its address's figures, summed over the workers. */
+			mu->up = route_sum_member(r, k, &mu->stats,
+			    &mu->latency, now);
 		}
-		/* A member's figures: its address's, summed over the workers. */
-		for (x = r; x != NULL; x = x->sibling)
-			stats_http_snap_members(sn, mr, x, now);
 	}
 	udproxy_resume(up);
 	m->routes = sn->routes;

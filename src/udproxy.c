@@ -448,7 +448,7 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 
 /*
  * The stats lines, one call of cb each: the daemon's, then per route its
- * counters and its histograms.
+ * counters, its histograms and one line per pool member.
  * SIGUSR1 logs them; the control socket's "stats" sends them.
  */
 void
@@ -471,6 +471,7 @@ udproxy_stats(struct udproxy *up, void (*cb)(const char *, void *),
 		cb(line, arg);
 		route_format_hist(up->routes[i], line, sizeof(line));
 		cb(line, arg);
+		route_format_members(up->routes[i], cb, arg);
 		for (r = up->routes[i]; r != NULL; r = r->sibling)
 			guard_list_blocks(r, clock_ms(), cb, arg);
 	}

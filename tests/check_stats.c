@@ -393,6 +393,37 @@ check_member(const char *parsed, const char *route, uint16_t port,
 }
 
 /*
+ * SIGUSR1's line for the member on port (after n earlier ones) has what
+ * it was sent and sent back, and one latency per reply.
+ */
+static void
+check_member_line(struct daemon *d, const char *route, uint16_t port,
+    const struct member_traffic *t, int up)
+{
+	char	 head[128], want[512], *log, *line;
+	int	 n;
+
+	snprintf(head, sizeof(head), "route %s: upstream 127.0.0.1:%u "
+	    "(127.0.0.1:%u) ", route, port, port);
+	n = daemon_log_count(d, head);
+	daemon_signal(d, SIGUSR1);
+	ck_assert_int_eq(daemon_wait_log(d, head, n + 1, 3000), 0);
+	log = daemon_log_read(d);
+	for (line = strstr(log, head); strstr(line + 1, head) != NULL; )
+		line = strstr(line + 1, head);
+	*strchrnul(line, '\n') = '\0';
+	snprintf(want, sizeof(want), "%sup=%d rx_datagrams=%lld rx_bytes=%lld "
+	    "tx_datagrams=%lld tx_bytes=%lld sessions_active=%lld "
+	    "sessions_created=%lld sessions_moved=0 send_errors=0 refusals=0 "
+	    "fails=0 passive_downs=0 check_downs=0 check_ups=0 latency_us "
+	    "count=%lld sum=", head, up, t->rx, t->rxb, t->tx, t->txb,
+	    t->sessions, t->sessions, t->tx);
+	ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "%s, not %s",
+	    line, want);
+	free(log);
+}
+
+/*
  * Per-member figures across a pool of two: exact counts for known
  * traffic, the latency histogram's count equal to each member's replies,
  * their sums the route's; a member that refuses fails and goes down; a
@@ -457,6 +488,9 @@ START_TEST(metrics_per_upstream)
 	ck_assert_int_eq(route_sample(p, "tx_bytes_total", "r"),
 	    t[0].txb + t[1].txb);
 	free(p);
+	/* The same in SIGUSR1's line per member. */
+	check_member_line(d, "r", port[0], &t[0], 1);
+	check_member_line(d, "r", port[1], &t[1], 1);
 
 	/* The same per member in /stats, under its route. */
 	ck_assert_int_eq(http_get(hp, "/stats", NULL, &p), 200);
@@ -582,6 +616,8 @@ START_TEST(metrics_summed_over_workers)
 		ck_assert_int_eq(sample(p, key), t[k].tx);
 	}
 	free(p);
+	check_member_line(d, "r", m[0]->port, &t[0], 1);
+	check_member_line(d, "r", m[1]->port, &t[1], 1);
 	for (i = 0; i < 40; i++)
 		close(c[i]);
 	stop(d);
