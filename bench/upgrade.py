@@ -14,7 +14,7 @@ Prints a table and PASS/FAIL lines; exits 0 if every check passed.
 
 Knobs (environment): UDPROXY (binary), UDPROXY_NEXT (the other binary),
 SESSIONS=1000, UPGRADES=20, RATE=2000 (datagrams/s of background load),
-RSS_TOL_PCT=20. Everything runs on 127.0.0.1; every process started here
+RSS_TOL_PCT=20, WORKERS=1 (udproxy's workers setting). Everything runs on 127.0.0.1; every process started here
 is ended here, by pid.
 """
 import ctypes, os, select, shutil, signal, socket, subprocess, sys, tempfile, threading, time
@@ -26,6 +26,7 @@ SESSIONS = int(os.environ.get("SESSIONS", "1000"))
 UPGRADES = int(os.environ.get("UPGRADES", "20"))
 RATE = int(os.environ.get("RATE", "2000"))
 RSS_TOL = int(os.environ.get("RSS_TOL_PCT", "20"))
+WORKERS = int(os.environ.get("WORKERS", "1"))
 
 # Orphans (the new daemon, child of the old) come back to us.
 ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
@@ -91,9 +92,9 @@ def ctl(cmd):
 up = mock()
 lp = free_port()
 with open(conf, "w") as f:
-    f.write('control = "%s";\npidfile = "%s";\nmax_sessions = %d;\n'
+    f.write('control = "%s";\npidfile = "%s";\nmax_sessions = %d;\nworkers = %d;\n'
             'routes = ( { name = "a"; listen = "127.0.0.1:%d"; upstream = "127.0.0.1:%d"; '
-            'idle_timeout = 600; } );\n' % (sock, pidf, SESSIONS + 100, lp, up))
+            'idle_timeout = 600; } );\n' % (sock, pidf, SESSIONS + 100, WORKERS, lp, up))
 install(BIN)
 log = open(os.path.join(tmp, "daemon.log"), "w")
 d = subprocess.Popen([binpath, "-f", "-c", conf], stderr=log)
