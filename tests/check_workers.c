@@ -340,6 +340,47 @@ START_TEST(workers_auto)
 }
 END_TEST
 
+/*
+ * A worker whose event loop fails takes the daemon down, loudly: exit
+ * status 1 and the reason in the log, never a daemon that runs on with
+ * some of its clients unserved. The shim fails worker 1's epoll_wait once
+ * a file exists; SIGUSR1 (the stats pause) wakes every worker.
+ */
+START_TEST(worker_failure_is_fatal)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	const char	*shim = getenv("UDPROXY_SHIM");
+	char		 trigger[256];
+	struct daemon	*d;
+
+	if (shim == NULL || access(shim, R_OK) == -1) {
+		h_skip("worker_failure_is_fatal: no UDPROXY_SHIM "
+		    "(tests/shim.so)");
+		mock_stop(m);
+		return;
+	}
+	snprintf(trigger, sizeof(trigger), "%s/fail-worker", dir);
+	writeconf("workers = 2;", lp, m->port, "");
+	setenv("SHIM_EPOLL_WAIT_FAIL", trigger, 1);
+	setenv("LD_PRELOAD", shim, 1);
+	d = daemon_start(dir, conf, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SHIM_EPOLL_WAIT_FAIL");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(worker_threads(d->pid), 1);
+	h_write_file(trigger, "now\n");
+	daemon_signal(d, SIGUSR1);
+	ck_assert_int_eq(daemon_wait_exit(d, 5000 * h_slow()), 0);
+	ck_assert_msg(d->exited && WIFEXITED(d->status) &&
+	    WEXITSTATUS(d->status) == 1, "status %d", d->status);
+	ck_assert_int_eq(daemon_log_count(d, "worker 1: its event loop "
+	    "ended (an error in the event backend)"), 1);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -351,6 +392,7 @@ main(void)
 	tcase_add_test(tc, sessions_pinned_across_reload_and_upgrade);
 	tcase_add_test(tc, route_limit_split);
 	tcase_add_test(tc, workers_auto);
+	tcase_add_test(tc, worker_failure_is_fatal);
 	suite_add_tcase(s, tc);
 	return h_run_suite(s);
 }

@@ -33,10 +33,15 @@
  *                         to FILE and sleeps for ever instead: a new binary
  *                         that took every socket over and never reports
  *                         ready
+ *   SHIM_EPOLL_WAIT_FAIL=FILE  once FILE exists, epoll_wait(2) in a
+ *                         thread named SHIM_EPOLL_WAIT_THREAD (default
+ *                         "udproxy/1", worker 1) fails with EBADF when it
+ *                         returns: that worker's event loop breaks
  * Everything else passes through to libc.
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -265,4 +270,36 @@ pass:
 		real = (int (*)(int, int, int, struct epoll_event *))dlsym(
 		    RTLD_NEXT, "epoll_ctl");
 	return real(epfd, op, fd, ev);
+}
+
+/* Whether this thread is the one SHIM_EPOLL_WAIT_FAIL aims at, now. */
+static int
+shim_epoll_wait_fails(void)
+{
+	const char	*path = getenv("SHIM_EPOLL_WAIT_FAIL"), *want;
+	char		 name[17] = "";
+
+	if (path == NULL || access(path, F_OK) == -1)
+		return 0;
+	if ((want = getenv("SHIM_EPOLL_WAIT_THREAD")) == NULL)
+		want = "udproxy/1";
+	prctl(PR_GET_NAME, name, 0, 0, 0);
+	return strcmp(name, want) == 0;
+}
+
+int
+epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
+{
+	static int	(*real)(int, struct epoll_event *, int, int);
+	int		 rc;
+
+	if (real == NULL)
+		real = (int (*)(int, struct epoll_event *, int, int))dlsym(
+		    RTLD_NEXT, "epoll_wait");
+	rc = real(epfd, ev, n, timeout);
+	if (shim_epoll_wait_fails()) {
+		errno = EBADF;
+		return -1;
+	}
+	return rc;
 }
