@@ -302,9 +302,14 @@ START_TEST(test_silent_server_bounded)
 	    "worst tick %llu us late\n", (unsigned long long)took, t.ticks,
 	    (unsigned long long)t.max_late_us);
 	ck_assert_uint_ge(t.ticks, took / 10000);
+	/*
+	 * A lookup that blocked the loop would hold the timer for a whole
+	 * try (400 ms); a busy machine's scheduler delays it by tens of ms
+	 * (28 ms seen with load 3.8 on 2 cores), so the bound sits between.
+	 */
 	if (getenv("UDPROXY_TEST_SLOW") == NULL)
-		ck_assert_msg(t.max_late_us < 20000, "a 1 ms timer was %llu us "
-		    "late", (unsigned long long)t.max_late_us);
+		ck_assert_msg(t.max_late_us < 150000, "a 1 ms timer was %llu "
+		    "us late", (unsigned long long)t.max_late_us);
 	/* The server answers again: so does the resolver. */
 	dnsmock_silent(m, 0);
 	resolve_ok(r, base, "slow.test", &g);
