@@ -70,12 +70,15 @@ udproxy_new(void)
 	return up;
 }
 
-/* How many sessions the descriptor limit leaves room for. */
+/*
+ * How many sessions the descriptor limit leaves room for, besides nfixed
+ * descriptors of the daemon's own (listeners, worker threads).
+ */
 size_t
-udproxy_fd_budget(size_t nroutes)
+udproxy_fd_budget(size_t nfixed)
 {
 	struct rlimit	rl;
-	rlim_t		reserve = UDPROXY_FD_RESERVE + (rlim_t)nroutes;
+	rlim_t		reserve = UDPROXY_FD_RESERVE + (rlim_t)nfixed;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
 		return CONF_SESSIONS_MAX;
@@ -89,7 +92,9 @@ udproxy_fd_budget(size_t nroutes)
 static void
 udproxy_set_limits(struct udproxy *up, const struct conf *conf)
 {
-	size_t	budget = udproxy_fd_budget(conf->nroutes), i;
+	/* A listener per route and worker; a worker thread's own 4. */
+	size_t	budget = udproxy_fd_budget(conf->nroutes * up->nworkers +
+		    UDPROXY_WORKER_FDS * (up->nworkers - 1)), i;
 
 	up->max_sessions = budget;
 	if (conf->max_sessions != 0 && conf->max_sessions <= budget)

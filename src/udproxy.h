@@ -32,6 +32,8 @@ struct worker;
 
 /* Descriptors kept out of the session budget (listeners, logs, libevent). */
 #define UDPROXY_FD_RESERVE	32
+/* A worker thread's: eventfd, epoll, libevent's internal socket pair. */
+#define UDPROXY_WORKER_FDS	4
 
 struct udproxy {
 	struct event_base	*base;

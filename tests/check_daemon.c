@@ -1343,6 +1343,46 @@ START_TEST(global_max_sessions)
 }
 END_TEST
 
+/*
+ * The session budget leaves out the daemon's own descriptors: 32, a
+ * listener per route and worker, and 4 per worker thread (its eventfd,
+ * epoll instance and libevent's socket pair).
+ */
+START_TEST(fd_budget_counts_workers)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 p[3];
+	char		 dbuf[64], conf[256];
+	const char	*dir;
+	struct daemon	*d;
+	int		 w, i;
+
+	for (i = 0; i < 3; i++)
+		p[i] = h_free_port(AF_INET);
+	for (w = 1; w <= 2; w++) {
+		/* A directory each: each daemon's log of its own. */
+		dir = tmpdir(dbuf, sizeof(dbuf));
+		snprintf(conf, sizeof(conf), "%s/udproxy.conf", dir);
+		h_write_file(conf, "workers = %d;\nroutes = (\n"
+		    "  { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = "
+		    "\"127.0.0.1:%u\"; },\n"
+		    "  { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = "
+		    "\"127.0.0.1:%u\"; },\n"
+		    "  { name = \"c\"; listen = \"127.0.0.1:%u\"; upstream = "
+		    "\"127.0.0.1:%u\"; }\n);\n", w, p[0], m->port, p[1],
+		    m->port, p[2], m->port);
+		ck_assert_ptr_nonnull(d = daemon_start_rlimit(dir, conf, 200,
+		    200));
+		ck_assert_int_eq(daemon_max_sessions(d),
+		    200 - 32 - 3 * w - 4 * (w - 1));
+		ck_assert_int_eq(daemon_stop(d), 0);
+		daemon_free(d);
+		rmtree(dir);
+	}
+	mock_stop(m);
+}
+END_TEST
+
 START_TEST(fd_limit_caps_sessions)
 {
 	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
@@ -1469,6 +1509,7 @@ main(int argc, char *argv[])
 	tcase_add_test(tc, rlimit_raised);
 	tcase_add_test(tc, global_max_sessions);
 	tcase_add_test(tc, fd_limit_caps_sessions);
+	tcase_add_test(tc, fd_budget_counts_workers);
 	suite_add_tcase(s, tc);
 
 	rc = h_run_suite(s);
