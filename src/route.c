@@ -528,7 +528,18 @@ void
 route_refresh_stats(struct route *r)
 {
 	r->stats.sessions_active = r->nsessions;
-	r->stats.drop_rcvbuf = listener_drops(r->listener);
+}
+
+/*
+ * The kernel's count of datagrams its listener's full buffer dropped,
+ * on every worker: a query per socket, so it is made before the workers
+ * pause, not during. Only the main thread writes drop_rcvbuf.
+ */
+void
+route_read_drops(struct route *r)
+{
+	for (; r != NULL; r = r->sibling)
+		r->stats.drop_rcvbuf = listener_drops(r->listener);
 }
 
 /*

@@ -92,6 +92,7 @@ void		 route_format_members(struct route *,
 		    void (*)(const char *, void *), void *);
 void		 route_event_error(struct route *, const char *, uint64_t);
 void		 route_refresh_stats(struct route *);
+void		 route_read_drops(struct route *);
 void		 route_sum_stats(struct route *, struct route_stats *,
 		    struct hist *, struct hist *);
 

@@ -363,6 +363,8 @@ stats_http_snapshot(struct stats_http *sh, struct stats_snap *sn)
 		m->access_log_lines += accesslog_lines(up->alogs[i]);
 		m->access_log_dropped += accesslog_dropped(up->alogs[i]);
 	}
+	for (i = 0; i < up->nroutes; i++)
+		route_read_drops(up->routes[i]);
 	udproxy_pause(up);
 	for (i = 0; i < up->nroutes; i++) {
 		r = up->routes[i];

@@ -464,6 +464,8 @@ udproxy_stats(struct udproxy *up, void (*cb)(const char *, void *),
 	char		 line[2200];
 	size_t		 i;
 
+	for (i = 0; i < up->nroutes; i++)
+		route_read_drops(up->routes[i]);
 	udproxy_pause(up);
 	snprintf(line, sizeof(line), "stats: routes=%zu sessions=%zu "
 	    "max_sessions=%zu workers=%zu reloads=%llu reload_failures=%llu",
