@@ -170,16 +170,8 @@ rt_port(int fd, const char *msg)
 static void
 reap(long pid)
 {
-	int	i, status;
-
-	for (i = 0; i < 1000 * h_slow(); i++) {
-		if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid)
-			return;
-		h_sleep_ms(5);
-	}
-	kill((pid_t)pid, SIGKILL);
-	waitpid((pid_t)pid, &status, 0);
-	ck_abort_msg("pid %ld did not exit", pid);
+	ck_assert_msg(h_reap((pid_t)pid, 5000) != -1, "pid %ld did not exit",
+	    pid);
 }
 
 /* daemon_wait_log stops when its process exits; the log goes on. */

@@ -158,23 +158,14 @@ worker_threads(pid_t pid)
 	return n;
 }
 
+/* The process an upgrade started ends cleanly on SIGTERM. */
 static void
 reap(long pid)
 {
-	int	i, status;
+	int	status = h_reap((pid_t)pid, 5000);
 
-	for (i = 0; i < 1000 * h_slow(); i++) {
-		if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid) {
-			ck_assert_msg(WIFEXITED(status) &&
-			    WEXITSTATUS(status) == 0, "pid %ld: status %d",
-			    pid, status);
-			return;
-		}
-		h_sleep_ms(5);
-	}
-	kill((pid_t)pid, SIGKILL);
-	waitpid((pid_t)pid, &status, 0);
-	ck_abort_msg("pid %ld did not exit", pid);
+	ck_assert_msg(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "pid %ld: status %d", pid, status);
 }
 
 /* Each worker's sessions from "worker K sessions N"; both must serve. */

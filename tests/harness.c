@@ -725,6 +725,26 @@ daemon_start(const char *dir, const char *conf, const char *extra)
 	return d;
 }
 
+/*
+ * Waits (bounded, scaled) for pid, a child or an orphan of this child
+ * subreaper, to end; its wait status, or -1 if it had to be killed.
+ */
+int
+h_reap(pid_t pid, int timeout_ms)
+{
+	int64_t	deadline = h_now_ms() + (int64_t)timeout_ms * h_slow();
+	int	status;
+
+	while (h_now_ms() < deadline) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		h_sleep_ms(5);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
 int
 daemon_wait_exit(struct daemon *d, int timeout_ms)
 {

@@ -72,6 +72,7 @@ void		 h_write_file(const char *, const char *, ...)
 uint16_t	 h_free_port(int family);
 int		 h_port_bindable(uint16_t);
 void		 h_sleep_ms(int);
+int		 h_reap(pid_t, int timeout_ms);
 int64_t		 h_now_ms(void);	/* CLOCK_MONOTONIC */
 int		 h_family6(void);
 int		 h_localhost_family(void);
