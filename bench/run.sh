@@ -37,6 +37,12 @@
 #                     per round trip (0: skip)
 #   KEEP=1            keep the temporary directory (configs, logs, raw data)
 #   NOPIN=1           do not pin with taskset
+#   WORKERS=1         forwarding threads/processes of each proxy: udproxy
+#                     gets `workers = N`; nginx gets `worker_processes N`
+#                     with a master process and `listen ... reuseport`
+#                     when N > 1 (its CPU, RSS and descriptors are then
+#                     summed over the master and its workers).  The floor
+#                     stays single-threaded whatever N is.
 #   OTHER_MAX=10      warn about runs where more than this % of one CPU went
 #                     to anything but the processes of the run (other jobs,
 #                     hypervisor steal): noisy runs
@@ -71,6 +77,8 @@ BUILD_UDPROXY=${BUILD_UDPROXY:-1}
 KEEP=${KEEP:-0}
 NOPIN=${NOPIN:-0}
 OTHER_MAX=${OTHER_MAX:-10}
+WORKERS=${WORKERS:-1}
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: bad WORKERS '$WORKERS'" >&2; exit 2; }
 IDLE=${IDLE:-10}
 SYSCALLS=${SYSCALLS:-1}
 
@@ -150,21 +158,28 @@ start_bg() {
 # jget KEY JSONLINE: the value of a flat numeric/string key.
 jget() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$2"; }
 
-# CPU time (utime+stime, clock ticks) of a PID from /proc/PID/stat.
-cputicks() {
-	local line rest
-	read -r line <"/proc/$1/stat"
-	rest=${line##*) }	# comm may contain spaces; cut after it
-	set -- $rest
-	echo $((${12} + ${13}))
-}
-# "UTIME STIME" (clock ticks) of a PID.
+# The processes of the group PID leads (start_bg makes every target lead
+# its own): the proxy itself, and nginx's worker processes when it runs
+# with a master.  A target's CPU, memory and descriptors are summed over
+# them; /proc/PID/stat of a process already covers all of its threads
+# (udproxy's workers).
+grouppids() { pgrep -g "$1" 2>/dev/null || echo "$1"; }
+# "UTIME STIME" (clock ticks) of the process group PID leads, summed.
 cpusplit() {
-	local line rest
-	read -r line <"/proc/$1/stat"
-	rest=${line##*) }
-	set -- $rest
-	echo "${12} ${13}"
+	local p line rest u=0 s=0
+	for p in $(grouppids "$1"); do
+		read -r line 2>/dev/null <"/proc/$p/stat" || continue
+		rest=${line##*) }	# comm may contain spaces; cut after it
+		set -- $rest
+		u=$((u + ${12})) s=$((s + ${13}))
+	done
+	echo "$u $s"
+}
+# CPU time (utime+stime, clock ticks) of the process group PID leads.
+cputicks() {
+	local u s
+	read -r u s <<<"$(cpusplit "$1")"
+	echo $((u + s))
 }
 # alive TARGET: die with the target's log if its process has gone.
 alive() {
@@ -210,8 +225,22 @@ childticks() {
 	    split(u, a, "m"); split(s, b, "m")
 	    printf "%.0f\n", (a[1] * 60 + a[2] + b[1] * 60 + b[2]) * hz }')
 }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-nfds() { ls "/proc/$1/fd" | wc -l; }
+# RSS (kB) and open descriptors of the process group PID leads, summed.
+rss_kb() {
+	local p n=0 v
+	for p in $(grouppids "$1"); do
+		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+nfds() {
+	local p n=0
+	for p in $(grouppids "$1"); do
+		n=$((n + $(ls "/proc/$p/fd" 2>/dev/null | wc -l)))
+	done
+	echo "$n"
+}
 
 # --- tools -----------------------------------------------------------------
 CFLAGS="-std=c11 -O2 -Wall -Wextra"
@@ -242,6 +271,12 @@ if [[ $NOPIN != 1 ]] && command -v taskset >/dev/null &&
 	PIN_PROXY=(taskset -c "$PROXY_CPUS")
 	PIN_LOAD=(taskset -c "$LOAD_CPUS")
 fi
+# Do the proxy and the load share a CPU?  (PROXY_CPUS=0-1 LOAD_CPUS=0-1:
+# the proxy's workers compete with udpload and udpecho for the same cores.)
+CPUS_SHARED=0
+for c in $(cpulist "$LOAD_CPUS"); do
+	[[ " $PROXY_CPU_LIST " == *" $c "* ]] && CPUS_SHARED=1
+done
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 NCPU=$(nproc)
 
@@ -294,10 +329,15 @@ HARD_NOFILE=$(ulimit -Hn)
     die "SESSIONS or profile clients too large for RLIMIT_NOFILE hard limit $HARD_NOFILE"
 ulimit -n "$HARD_NOFILE"
 
+# workers = 1 is the default and is not written, so a binary from before
+# the setting existed (UDPROXY_B, git bisect) still takes the config.
+UDPROXY_WORKERS=
+((WORKERS > 1)) && UDPROXY_WORKERS="workers = $WORKERS;"
 if [[ $NO_UDPROXY != 1 ]]; then
 	cat >"$TMP/udproxy.conf" <<-EOF
 	# written by bench/run.sh
 	log_level = "notice";
+	$UDPROXY_WORKERS
 	routes = (
 	  {
 	    name = "bench";
@@ -322,6 +362,7 @@ if [[ -n $UDPROXY_B ]]; then
 	cat >"$TMP/udproxyB.conf" <<-EOF
 	# written by bench/run.sh
 	log_level = "notice";
+	$UDPROXY_WORKERS
 	routes = (
 	  {
 	    name = "bench";
@@ -344,11 +385,22 @@ fi
 
 if [[ $NO_NGINX != 1 ]]; then
 	mkdir -p "$TMP/nginx/logs"
+	# One worker: a single process (no master), as before.  N workers: a
+	# master and N worker processes, each with its own reuseport socket
+	# (nginx's equivalent of udproxy's per-worker listeners); they stay
+	# in the master's process group, over which run.sh sums CPU.
+	if ((WORKERS > 1)); then
+		NGX_PROC="worker_processes $WORKERS; master_process on;"
+		((EUID == 0)) && NGX_PROC+=" user root;"	# workers as privileged as N = 1
+		NGX_REUSE=" reuseport"
+	else
+		NGX_PROC="worker_processes 1; master_process off;"
+		NGX_REUSE=
+	fi
 	cat >"$TMP/nginx/nginx.conf" <<-EOF
-	# written by bench/run.sh; single process so its CPU is one PID's
+	# written by bench/run.sh
 	load_module $NGINX_STREAM_MODULE;
-	worker_processes 1;
-	master_process off;
+	$NGX_PROC
 	daemon off;
 	pid $TMP/nginx/nginx.pid;
 	error_log $TMP/nginx/error.log warn;
@@ -356,7 +408,7 @@ if [[ $NO_NGINX != 1 ]]; then
 	events { worker_connections $((2 * NSESS)); }
 	stream {
 	    server {
-	        listen 127.0.0.1:$NGINX_PORT udp;
+	        listen 127.0.0.1:$NGINX_PORT udp$NGX_REUSE;
 	        proxy_pass 127.0.0.1:$ECHO_PORT;
 	        proxy_timeout ${IDLE}s;
 	        $NGINX_EXTRA
@@ -470,7 +522,11 @@ run_load() {
 	[[ $tgt == direct ]] && e1=$e0	# the echo is the "proxy" there
 	other=$(awk "BEGIN { v = ($a1 - $a0 - ($c1 - $c0) - ($k1 - $k0) - ($e1 - $e0)) * $TICK_US * 1000 * 100 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
 	if [[ $tgt != direct && ${#PIN_PROXY[@]} -gt 0 ]]; then
-		pother=$(awk "BEGIN { v = ($b1 - $b0 - ($c1 - $c0)) * $TICK_US * 1000 * 100 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
+		# When the load shares the proxy's CPUs, its CPU and the
+		# echo's are taken off too (they ran there as well).
+		local lt=0
+		((CPUS_SHARED)) && lt=$((k1 - k0 + e1 - e0))
+		pother=$(awk "BEGIN { v = ($b1 - $b0 - ($c1 - $c0) - $lt) * $TICK_US * 1000 * 100 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
 	else
 		pother=-
 	fi
@@ -563,7 +619,8 @@ if [[ $SYSCALLS == 1 ]] && command -v perf >/dev/null &&
 		fd0=$(nfds "$pid")
 		read -r u0 s0 <<<"$(cpusplit "$pid")"
 		start_bg /dev/null "$TMP/perf-$t.txt" perf stat -x , \
-		    -e raw_syscalls:sys_enter -p "$pid"
+		    -e raw_syscalls:sys_enter \
+		    -p "$(grouppids "$pid" | paste -sd ,)"
 		ppid=$BG_PID
 		sleep 0.3
 		out=$(timeout -k 2 "$(awk "BEGIN { print int($WARMUP + ${P_D[$pp]} + 15) }")" \
@@ -651,7 +708,7 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 	    "udproxy: $("$UDPROXY" -V 2>/dev/null || echo '-')" \
 	    "(binary of $(date -u -r "$UDPROXY" '+%H:%M UTC' 2>/dev/null || echo '-')), floor${FLOOR_OPTS:+ $FLOOR_OPTS}"
 	echo "rounds $ROUNDS (order alternates), medians; profiles (name:clients:window:bytes[:s]) $PROFILES;" \
-	    "idle $IDLE s; pin: proxy ${PIN_PROXY[*]:-none}, load+echo ${PIN_LOAD[*]:-none};" \
+	    "idle $IDLE s; workers $WORKERS (floor: 1); pin: proxy ${PIN_PROXY[*]:-none}, load+echo ${PIN_LOAD[*]:-none};" \
 	    "loadavg before $LOADAVG0, after $(cut -d ' ' -f 1-3 /proc/loadavg)"
 	echo
 	printf '| %-30s | %-6s | %9s | %9s | %9s | %9s | %7s | %7s |' metric better \
