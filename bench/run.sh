@@ -22,6 +22,10 @@
 #                     fix:64:8:100:3:20000 many:10000:1:100 ovl:256:64:100
 #                     (ovl runs no direct row)
 #   SESSIONS=5000     sessions for the memory test
+#   SESS_ROUNDS=ROUNDS  rounds of the sessions run (new sessions/s is the
+#                     median; RSS per session is taken from round 1)
+#   SESS_WINDOW=64    sessions being set up at once in the sessions run
+#                     (each a new source port sending one datagram)
 #   IDLE=10           session idle timeout of every proxy, s; runs with 1000
 #                     clients or more wait for their sessions to expire so
 #                     the ephemeral port range is not exhausted
@@ -66,6 +70,8 @@ LAT_DURATION=${LAT_DURATION:-3}
 WARMUP=${WARMUP:-0.5}
 PROFILES=${PROFILES:-thr:64:8:64 big:64:8:1200 lat:1:1:100 fix:64:8:100:3:20000 many:10000:1:100 ovl:256:64:100}
 SESSIONS=${SESSIONS:-5000}
+SESS_ROUNDS=${SESS_ROUNDS:-$ROUNDS}
+SESS_WINDOW=${SESS_WINDOW:-64}
 NO_NGINX=${NO_NGINX:-0}
 NGINX_EXTRA=${NGINX_EXTRA:-}
 NO_UDPROXY=${NO_UDPROXY:-0}
@@ -99,7 +105,8 @@ for spec in $PROFILES; do
 	((pc > MAXCLIENTS)) && MAXCLIENTS=$pc
 done
 NPROF=${#PNAMES[@]}
-LIFE=$((ROUNDS * 5 * NPROF * (DURATION + LAT_DURATION + IDLE + 8) + 600))	# hard cap
+LIFE=$((ROUNDS * 5 * NPROF * (DURATION + LAT_DURATION + IDLE + 8) +
+    SESS_ROUNDS * 5 * (IDLE + 50) + 600))	# hard cap
 
 PIDS=()
 TMP=$(mktemp -d /tmp/udproxy-bench.XXXXXX)
@@ -542,15 +549,30 @@ run_load() {
 
 # --- sessions: memory and setup cost, first (before other runs leave
 # freed session memory in the allocator) ----------------------------------
-SESS=$TMP/sessions.tsv	# target rss0 rss1 ok bytes/sess cpu_us/sess fd0 fd1 sess/s
+# One set-up of SESSIONS sessions takes well under a second, so a single
+# one measures whatever else ran at that moment (a shot of 5000 in 50 ms
+# halves with one stall): it is repeated SESS_ROUNDS times, the order of
+# the targets alternating, and the median taken.  Memory is read in round
+# 1 only, before freed sessions are there to be reused.
+SESS=$TMP/sessions.tsv	# target rss0 rss1 ok bytes/sess ticks fd0 fd1 sess/s round
 : >"$SESS"
-for t in "${TARGETS[@]}"; do
+for ((r = 1; r <= SESS_ROUNDS; r++)); do
+	if ((r % 2)); then
+		order=("${TARGETS[@]}")
+	else
+		order=()
+		for ((i = ${#TARGETS[@]} - 1; i >= 0; i--)); do
+			order+=("${TARGETS[$i]}")
+		done
+	fi
+	for t in "${order[@]}"; do
 	[[ $t == direct ]] && continue
 	pid=${PID[$t]}
 	alive "$t"
 	rss0=$(rss_kb "$pid") fd0=$(nfds "$pid") c0=$(cputicks "$pid")
+	: >"$TMP/sess-$t.out"
 	start_bg "$TMP/sess-$t.out" /dev/null "${PIN_LOAD[@]}" "$LOAD" \
-	    -S "$SESSIONS" -w 64 -T 1000 -d 30 -H 60 -l "sessions/$t" "${ADDR[$t]}"
+	    -S "$SESSIONS" -w "$SESS_WINDOW" -T 1000 -d 30 -H 60 -l "sessions/$t/$r" "${ADDR[$t]}"
 	lpid=$BG_PID
 	for ((i = 0; i < 400; i++)); do	# up to 40 s
 		[[ -s $TMP/sess-$t.out ]] && break
@@ -575,12 +597,13 @@ for t in "${TARGETS[@]}"; do
 	else
 		bps=- cps=- sps=-
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" "$ok" \
-	    "$bps" "$cps" "$fd0" "$fd1" "$sps" >>"$SESS"
-	log "$(printf '  sess %-8s %s sessions ok, RSS %s -> %s kB (%s B/session), fds %s -> %s, cpu %s us/session, %s sessions/s, setup p99 %s us' \
-	    "$t" "$ok" "$rss0" "$rss1" "$bps" "$fd0" "$fd1" "$cps" "$sps" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rss0" "$rss1" \
+	    "$ok" "$bps" "$((c1 - c0))" "$fd0" "$fd1" "$sps" "$r" >>"$SESS"
+	log "$(printf '  sess %-8s r%s %s sessions ok, RSS %s -> %s kB (%s B/session), fds %s -> %s, cpu %s us/session, %s sessions/s, setup p99 %s us' \
+	    "$t" "$r" "$ok" "$rss0" "$rss1" "$bps" "$fd0" "$fd1" "$cps" "$sps" \
 	    "$(jget setup_p99_us "$out")")"
 	wait_sessions "$t" "$fd0"
+	done
 done
 
 LOADAVG0=$(cut -d ' ' -f 1-3 /proc/loadavg)
@@ -666,9 +689,23 @@ median() {
 sum_lost() {
 	awk -F '\t' -v t="$1" '$2 == t && $1 != "ovl" { s += $8 } END { print s + 0 }' "$RAW"
 }
+# sessval TARGET WHAT: bytes (RSS per session, round 1), cpu (us per
+# session over all rounds), rate (median new sessions/s), spread.
 sessval() {
-	awk -F '\t' -v t="$1" -v c="$2" '$1 == t { print $c; f = 1 }
-	    END { if (!f) print "-" }' "$SESS"
+	awk -F '\t' -v t="$1" -v w="$2" -v tick="$TICK_US" '
+	    $1 == t && $10 == 1 { b = $5 }
+	    $1 == t && $4 > 0 { ok += $4; ticks += $6; v[n++] = $9 }
+	    END {
+		if (n == 0) { print "-"; exit }
+		if (w == "bytes") { print b; exit }
+		if (w == "cpu") { printf "%.1f\n", ticks * tick / ok; exit }
+		for (i = 0; i < n; i++)
+			for (j = i; j > 0 && v[j - 1] + 0 > v[j] + 0; j--) {
+				x = v[j]; v[j] = v[j - 1]; v[j - 1] = x
+			}
+		if (w == "spread") { printf "%s-%s\n", v[0], v[n - 1]; exit }
+		printf "%.0f\n", (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+	    }' "$SESS"
 }
 profval() {
 	awk -F '\t' -v t="$1" -v c="$2" '$1 == t { print $c; f = 1 }
@@ -732,15 +769,13 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 			    "$(col "$p" udproxyB "$c")"
 		done
 	done
-	row "mem: RSS bytes/session" lower - \
-	    "$(sessval udproxy 5)" "$(sessval nginx 5)" "$(sessval floor 5)" \
-	    "$(sessval udproxyB 5)"
-	row "mem: CPU us/new session" lower - \
-	    "$(sessval udproxy 6)" "$(sessval nginx 6)" "$(sessval floor 6)" \
-	    "$(sessval udproxyB 6)"
-	row "mem: new sessions/s (w 64)" higher - \
-	    "$(sessval udproxy 9)" "$(sessval nginx 9)" "$(sessval floor 9)" \
-	    "$(sessval udproxyB 9)"
+	for m in "RSS bytes/session:lower:bytes" "CPU us/new session:lower:cpu" \
+	    "new sessions/s (w $SESS_WINDOW):higher:rate"; do
+		IFS=: read -r label better w <<<"$m"
+		row "mem: $label" "$better" - "$(sessval udproxy "$w")" \
+		    "$(sessval nginx "$w")" "$(sessval floor "$w")" \
+		    "$(sessval udproxyB "$w")"
+	done
 	if [[ -s $PROF ]]; then
 		row "prof ${PNAMES[0]}: syscalls/round trip" lower - \
 		    "$(profval udproxy 4)" "$(profval nginx 4)" "$(profval floor 4)" \
@@ -759,6 +794,11 @@ COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo none)
 		done
 		echo "$line"
 	done
+	line="  new sessions/s over $SESS_ROUNDS rounds:"
+	for t in "${TARGETS[@]}"; do
+		[[ $t == direct ]] || line+=" $t $(sessval "$t" spread);"
+	done
+	echo "$line"
 	awk -F '\t' -v lim="$OTHER_MAX" '$10 != "-" && $10 + 0 > lim {
 		n++; s = s sprintf(" %s/%s/r%s:%s%%", $1, $2, $3, $10) }
 	    END { if (n) print "WARNING: " n " runs had more than " lim "% of a CPU" \
