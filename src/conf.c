@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,13 +134,14 @@ conf_get_uint(struct conf_ctx *ctx, const config_setting_t *s,
 }
 
 /*
- * workers: a count, or "auto" for the online CPUs (at most
+ * workers: a count, or "auto" for the CPUs the process may run on (at most
  * CONF_WORKERS_MAX; a machine that does not say counts as one).
  */
 static int
 conf_parse_workers(struct conf_ctx *ctx, struct conf *conf,
     const config_setting_t *s)
 {
+	cpu_set_t	 set;
 	const char	*v;
 	long		 n;
 
@@ -150,7 +152,12 @@ conf_parse_workers(struct conf_ctx *ctx, struct conf *conf,
 	if (strcmp(v, "auto") != 0)
 		return conf_fail(ctx, s, "workers must be a number from 1 to "
 		    "%d or \"auto\"", CONF_WORKERS_MAX);
-	n = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The CPUs this process may run on: a container's, not the host's. */
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	conf->workers = n < 1 ? 1 : n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX :
 	    (unsigned int)n;
 	conf->workers_auto = 1;

@@ -105,9 +105,10 @@ reload_prepare(struct reload_plan *p, size_t nworkers, char *err,
     size_t errlen)
 {
 	const struct route_conf	*rc;
-	struct listener		**l;
+	struct listener		**l, *probe;
 	char			 why[CONF_ERRLEN / 2];
 	size_t			 i, k;
+	int			 inherited;
 
 	if (nworkers != p->nworkers) {
 		free(p->listener);
@@ -119,12 +120,31 @@ reload_prepare(struct reload_plan *p, size_t nworkers, char *err,
 		if (p->action[i] != RELOAD_ADD)
 			continue;
 		rc = &p->conf->routes[i];
+		inherited = 0;
 		for (k = 0; k < nworkers; k++) {
 			l = &p->listener[i * nworkers + k];
 			/* A binary upgrade hands the old process's over. */
 			if (p->inherit != NULL && (*l = upgrade_take_listener(
-			    p->inherit, &rc->listen, k)) != NULL)
+			    p->inherit, &rc->listen, k)) != NULL) {
+				inherited = 1;
 				continue;
+			}
+			/*
+			 * Before a new SO_REUSEPORT group: a socket without
+			 * it binds only where nobody listens, so the port is
+			 * not silently shared with another process (another
+			 * udproxy of the same user could join the group).
+			 */
+			if (nworkers > 1 && !inherited && k == 0) {
+				if ((probe = listener_open(&rc->listen, 0, why,
+				    sizeof(why))) == NULL) {
+					snprintf(err, errlen, "%s:%d: route "
+					    "'%s': %s", rc->file, rc->line,
+					    rc->name, why);
+					goto fail;
+				}
+				listener_close(probe);
+			}
 			*l = listener_open(&rc->listen, nworkers > 1, why,
 			    sizeof(why));
 			if (*l == NULL) {

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <dirent.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,12 +303,23 @@ START_TEST(route_limit_split)
 }
 END_TEST
 
-/* "auto": one worker per online CPU, each with its thread; SIGTERM ends all. */
+/* The CPUs this process may run on, as "auto" counts them. */
+static long
+affinity_cpus(void)
+{
+	cpu_set_t	set;
+
+	CPU_ZERO(&set);
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	return CPU_COUNT(&set);
+}
+
+/* "auto": one worker per CPU it may run on; SIGTERM ends them all. */
 START_TEST(workers_auto)
 {
 	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
 	uint16_t	 lp = h_free_port(AF_INET);
-	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long		 ncpu = affinity_cpus();
 	struct daemon	*d;
 	struct h_run	 r;
 	char		 buf[64];
@@ -325,6 +337,49 @@ START_TEST(workers_auto)
 	ck_assert_int_eq(client_rt_str(fd, "auto", buf, sizeof(buf), 2000), 0);
 	ck_assert_str_eq(buf, "auto");
 	close(fd);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
+ * SO_REUSEPORT would let a second daemon of the same user join the
+ * listeners' group and silently take half the clients: a new group is
+ * only made where nobody listens, so the second start fails instead.
+ */
+START_TEST(port_not_shared_with_another_daemon)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 lp = h_free_port(AF_INET);
+	char		 conf2[300], dir2[256];
+	struct daemon	*d, *d2;
+	int		 i, fd;
+	char		 buf[64];
+
+	writeconf("workers = 2;", lp, m->port, "");
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	snprintf(dir2, sizeof(dir2), "%s", h_tmpdir());
+	snprintf(conf2, sizeof(conf2), "%s/second.conf", dir2);
+	h_write_file(conf2, "workers = 2;\nroutes = ( { name = \"a\"; "
+	    "listen = \"127.0.0.1:%u\"; upstream = \"127.0.0.1:%u\"; } );\n",
+	    lp, m->port);
+	d2 = daemon_start_nowait(dir2, conf2, NULL);
+	ck_assert_ptr_nonnull(d2);
+	ck_assert_int_eq(daemon_wait_exit(d2, 5000), 0);
+	ck_assert_msg(WIFEXITED(d2->status) && WEXITSTATUS(d2->status) == 1,
+	    "second daemon: status %d", d2->status);
+	ck_assert_int_eq(daemon_log_count(d2, "Address already in use"), 1);
+	daemon_free(d2);
+	/* Every client is still the first daemon's. */
+	for (i = 0; i < 20; i++) {
+		ck_assert_int_ge(fd = client_open(AF_INET, lp), 0);
+		ck_assert_int_eq(client_rt_str(fd, "mine", buf, sizeof(buf),
+		    2000), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(daemon_stat(d, "a", "sessions_created"), 20);
 	ck_assert_int_eq(daemon_stop(d), 0);
 	daemon_free(d);
 	mock_stop(m);
@@ -384,6 +439,7 @@ main(void)
 	tcase_add_test(tc, route_limit_split);
 	tcase_add_test(tc, workers_auto);
 	tcase_add_test(tc, worker_failure_is_fatal);
+	tcase_add_test(tc, port_not_shared_with_another_daemon);
 	suite_add_tcase(s, tc);
 	return h_run_suite(s);
 }
