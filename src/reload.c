@@ -188,14 +188,12 @@ reload_log_added(const struct route_conf *rc, const struct listener *l)
 static size_t
 reload_free_chain(struct route *r)
 {
-	struct route	*next;
+	struct route	*x;
 	size_t		 n = 0;
 
-	for (; r != NULL; r = next) {
-		next = r->sibling;
-		n += route_close_sessions(r, SESSION_END_RELOAD);
-		route_free(r);
-	}
+	for (x = r; x != NULL; x = x->sibling)
+		n += route_close_sessions(x, SESSION_END_RELOAD);
+	route_free_chain(r);
 	return n;
 }
 
@@ -211,6 +209,8 @@ reload_new_chain(struct reload_plan *p, struct udproxy *up, size_t i)
 		*tail = route_new(up->workers[k], rc,
 		    p->listener[i * p->nworkers + k]);
 		p->listener[i * p->nworkers + k] = NULL;
+		/* One count for the route's max_sessions over all workers. */
+		(*tail)->count = &first->own_count;
 		tail = &(*tail)->sibling;
 	}
 	return first;

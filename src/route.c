@@ -33,16 +33,6 @@ static void	route_retry_cb(evutil_socket_t, short, void *);
 static void	route_watch(struct route *, uint64_t);
 static void	route_apply_rcvbuf(struct route *);
 
-/* The route's max_sessions, split over the workers like the budget. */
-static size_t
-route_max_sessions(const struct route *r)
-{
-	if (r->conf->max_sessions == 0)
-		return 0;
-	return worker_budget_share(r->conf->max_sessions,
-	    r->worker->nworkers, r->worker->id);
-}
-
 /* Takes ownership of the listener. */
 struct route *
 route_new(struct worker *w, const struct route_conf *rc,
@@ -53,7 +43,7 @@ route_new(struct worker *w, const struct route_conf *rc,
 	r = xcalloc(1, sizeof(*r));
 	r->worker = w;
 	r->conf = rc;
-	r->max_sessions = route_max_sessions(r);
+	r->count = &r->own_count;
 	r->listener = l;
 	r->pool = pool_new(&rc->pool);
 	sessmap_init(&r->map);
@@ -139,11 +129,25 @@ route_close_sessions(struct route *r, enum session_end why)
 	return n;
 }
 
+/*
+ * Frees a route's instance on every worker, the first last: the others
+ * count their sessions in its count.
+ */
+void
+route_free_chain(struct route *r)
+{
+	if (r == NULL)
+		return;
+	route_free_chain(r->sibling);
+	route_free(r);
+}
+
 void
 route_free(struct route *r)
 {
 	if (r == NULL)
 		return;
+	session_count_release(r->count, &r->count_reserved);
 	/* Queued replies name this route and may leave by its listener. */
 	txbatch_flush(r->worker->tx);
 	route_close_sessions(r, SESSION_END_SHUTDOWN);
@@ -222,7 +226,6 @@ route_set_conf(struct route *r, const struct route_conf *rc)
 	size_t		closed = 0;
 
 	r->conf = rc;
-	r->max_sessions = route_max_sessions(r);
 	if (rc->rcvbuf != old)
 		route_apply_rcvbuf(r);
 	guard_route_reconf(r);

@@ -23,6 +23,7 @@
 #include "session.h"
 #include "sessmap.h"
 #include "stats.h"
+#include "worker.h"
 
 struct event;
 struct listener;
@@ -47,7 +48,9 @@ struct route {
 	struct worker		*worker;	/* what it runs on */
 	struct route		*sibling;	/* the same route, next worker */
 	const struct route_conf	*conf;
-	size_t			 max_sessions;	/* this worker's share; 0: none */
+	struct session_count	*count;		/* of every worker's instance */
+	struct session_count	 own_count;	/* count, on the first */
+	int			 count_reserved; /* a slot of count */
 	struct listener		*listener;
 	struct event		*ev_read;
 	struct event		*ev_expire;
@@ -75,6 +78,7 @@ struct route {
 struct route	*route_new(struct worker *, const struct route_conf *,
 		    struct listener *);
 void		 route_free(struct route *);
+void		 route_free_chain(struct route *);
 size_t		 route_set_conf(struct route *, const struct route_conf *);
 size_t		 route_set_addrs(struct route *, size_t, const struct addr *,
 		    size_t);

@@ -38,6 +38,10 @@
 
 static void	session_reply_cb(evutil_socket_t, short, void *);
 
+/*
+ * Reserves room for a new session under the route's max_sessions and the
+ * global budget (both counted over every worker), or counts the drop.
+ */
 static int
 session_limit_reached(struct route *r, uint64_t now)
 {
@@ -46,10 +50,12 @@ session_limit_reached(struct route *r, uint64_t now)
 	size_t		 cap;
 	const char	*scope;
 
-	if (r->max_sessions != 0 && r->nsessions >= r->max_sessions) {
-		cap = r->max_sessions;
+	if (r->conf->max_sessions != 0 && !session_count_reserve(r->count,
+	    r->conf->max_sessions, &r->count_reserved)) {
+		cap = r->conf->max_sessions;
 		scope = "route";
 	} else if (!worker_session_room(w)) {
+		/* The route's slot stays reserved for the next client. */
 		cap = w->max_sessions;
 		scope = "global";
 	} else
@@ -60,6 +66,23 @@ session_limit_reached(struct route *r, uint64_t now)
 		    "dropping datagrams from new clients (%u suppressed)",
 		    r->conf->name, scope, cap, n - 1);
 	return 1;
+}
+
+/* The session room was reserved for was not made: give the room back. */
+static void
+session_unreserve(struct route *r)
+{
+	session_count_release(r->count, &r->count_reserved);
+	worker_session_unreserve(r->worker);
+}
+
+/* One more session on r: in its reserved room, or adopted. */
+static void
+session_count_in(struct route *r)
+{
+	session_count_add(r->count, &r->count_reserved);
+	worker_session_add(r->worker);
+	r->nsessions++;
 }
 
 /* Binds the client's own address (IP_TRANSPARENT) for transparent mode. */
@@ -194,11 +217,15 @@ session_new(struct route *r, const struct dgram *d,
 
 	if (session_limit_reached(r, now))
 		return NULL;
-	if ((u = route_pick(r, &key->client, now)) == NULL)
+	if ((u = route_pick(r, &key->client, now)) == NULL) {
+		session_unreserve(r);
 		return NULL;
+	}
 	if ((fd = session_socket(r, u, o != NULL ? &o->client : &d->client,
-	    o != NULL ? o->clientlen : d->clientlen, now)) == -1)
+	    o != NULL ? o->clientlen : d->clientlen, now)) == -1) {
+		session_unreserve(r);
 		return NULL;
+	}
 	pplen = session_pp_build(r, d, o, pp, sizeof(pp));
 	s = xcalloc(1, sizeof(*s) + pplen);
 	s->entry.key = *key;
@@ -230,12 +257,12 @@ session_new(struct route *r, const struct dgram *d,
 		route_event_error(r, "a session's upstream socket", now);
 		close(fd);
 		free(s);
+		session_unreserve(r);
 		return NULL;
 	}
 	sessmap_insert(&r->map, &s->entry);
 	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
-	worker_session_add(r->worker);
-	r->nsessions++;
+	session_count_in(r);
 	r->stats.sessions_created++;
 	u->stats.sessions_created++;
 	if (!evtimer_pending(r->ev_expire, NULL))
@@ -411,8 +438,7 @@ session_adopt(struct route *r, int fd, const struct session_state *st)
 		sessmap_insert(&r->map, &s->entry);
 	TAILQ_INSERT_TAIL(&r->idleq, s, idle);
 	pool_attach(r->pool, u);
-	worker_session_add(r->worker);
-	r->nsessions++;
+	session_count_in(r);
 	guard_session_adopt(s, clock_ms());
 	return s;
 }
@@ -437,6 +463,7 @@ session_close(struct session *s, enum session_end why)
 	TAILQ_REMOVE(&r->idleq, s, idle);
 	pool_detach(r->pool, s->up);
 	worker_session_remove(r->worker);
+	session_count_remove(r->count);
 	r->nsessions--;
 	free(s);
 }

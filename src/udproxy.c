@@ -102,9 +102,9 @@ udproxy_set_limits(struct udproxy *up, const struct conf *conf)
 	else if (conf->max_sessions != 0)
 		log_warning("max_sessions %u exceeds the descriptor limit; "
 		    "using %zu", conf->max_sessions, budget);
+	/* One budget over every worker's sessions. */
 	for (i = 0; i < up->nworkers; i++)
-		worker_set_max_sessions(up->workers[i],
-		    worker_budget_share(up->max_sessions, up->nworkers, i));
+		worker_set_max_sessions(up->workers[i], up->max_sessions);
 }
 
 /* Live sessions on every worker. */
@@ -174,6 +174,7 @@ udproxy_workers_init(struct udproxy *up, const struct conf *conf)
 	for (i = 0; i < n; i++) {
 		up->workers[i]->id = i;
 		up->workers[i]->nworkers = n;
+		up->workers[i]->budget = &up->workers[0]->own_budget;
 	}
 }
 
@@ -574,14 +575,8 @@ udproxy_free(struct udproxy *up)
 	/* From here the main thread alone touches the routes. */
 	for (i = 1; i < up->nworkers; i++)
 		worker_stop(up->workers[i]);
-	for (i = 0; i < up->nroutes; i++) {
-		struct route	*r, *next;
-
-		for (r = up->routes[i]; r != NULL; r = next) {
-			next = r->sibling;
-			route_free(r);
-		}
-	}
+	for (i = 0; i < up->nroutes; i++)
+		route_free_chain(up->routes[i]);
 	free(up->routes);
 	for (i = 0; i < up->nworkers; i++)
 		resolve_free(up->workers[i]->resolver);

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ worker_new(struct event_base *base)
 	w = xcalloc(1, sizeof(*w));
 	w->wakefd = -1;
 	w->nworkers = 1;
+	w->budget = &w->own_budget;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (base == NULL) {
@@ -228,8 +230,54 @@ worker_stop(struct worker *w)
 }
 
 /*
- * A smaller budget than the live sessions closes none of them: new
- * clients are refused until enough have ended.
+ * Reserves a slot under max, or returns 0. A slot already reserved by
+ * this caller (*reserved) is used again: a reservation that no session
+ * took is never lost, and never doubled.
+ */
+int
+session_count_reserve(struct session_count *c, size_t max, int *reserved)
+{
+	if (*reserved)
+		return 1;
+	if (atomic_fetch_add(&c->n, 1) >= max) {
+		atomic_fetch_sub(&c->n, 1);
+		return 0;
+	}
+	*reserved = 1;
+	return 1;
+}
+
+/* Gives back a reserved slot no session took. */
+void
+session_count_release(struct session_count *c, int *reserved)
+{
+	if (!*reserved)
+		return;
+	*reserved = 0;
+	atomic_fetch_sub(&c->n, 1);
+}
+
+/* A session: in the reserved slot, or counted now (one adopted). */
+void
+session_count_add(struct session_count *c, int *reserved)
+{
+	if (*reserved)
+		*reserved = 0;
+	else
+		atomic_fetch_add(&c->n, 1);
+}
+
+void
+session_count_remove(struct session_count *c)
+{
+	if (atomic_fetch_sub(&c->n, 1) == 0)
+		fatalx("session count underflow");
+}
+
+/*
+ * The limit of the worker's budget (shared by all workers). A smaller
+ * one than the live sessions closes none of them: new clients are
+ * refused until enough have ended.
  */
 void
 worker_set_max_sessions(struct worker *w, size_t max)
@@ -237,19 +285,27 @@ worker_set_max_sessions(struct worker *w, size_t max)
 	w->max_sessions = max;
 }
 
-/* Whether one more session fits this worker's budget. */
+/* Reserves room for one more session in the budget, or counts a refusal. */
 int
 worker_session_room(struct worker *w)
 {
-	if (w->nsessions < w->max_sessions)
+	if (session_count_reserve(w->budget, w->max_sessions, &w->reserved))
 		return 1;
 	w->sessions_refused++;
 	return 0;
 }
 
+/* The session the room was for was not made after all. */
+void
+worker_session_unreserve(struct worker *w)
+{
+	session_count_release(w->budget, &w->reserved);
+}
+
 void
 worker_session_add(struct worker *w)
 {
+	session_count_add(w->budget, &w->reserved);
 	w->nsessions++;
 }
 
@@ -259,20 +315,5 @@ worker_session_remove(struct worker *w)
 	if (w->nsessions == 0)
 		fatalx("worker: session count underflow");
 	w->nsessions--;
-}
-
-/*
- * Worker i's share of a budget of total sessions split over n workers:
- * the shares differ by at most one and add up to total, and every worker
- * gets at least one session so that none refuses every client. Pure.
- */
-size_t
-worker_budget_share(size_t total, size_t n, size_t i)
-{
-	size_t	share;
-
-	if (n == 0 || i >= n)
-		return 0;
-	share = total / n + (i < total % n ? 1 : 0);
-	return share == 0 ? 1 : share;
+	session_count_remove(w->budget);
 }

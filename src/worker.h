@@ -22,11 +22,28 @@
 #define UDPROXY_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
 struct resolve;
+
+/*
+ * A session count several workers share, for one limit over all of them
+ * (the global budget, a route's max_sessions): an atomic add and
+ * subtract per session started and ended, nothing per datagram. A slot
+ * is reserved before a session is made (so that no two workers take the
+ * last one) and kept by the reserving worker until it makes a session.
+ */
+struct session_count {
+	_Atomic size_t	n;		/* sessions, with reserved slots */
+};
+
+int	session_count_reserve(struct session_count *, size_t, int *);
+void	session_count_release(struct session_count *, int *);
+void	session_count_add(struct session_count *, int *);
+void	session_count_remove(struct session_count *);
 struct rxbatch;
 struct txbatch;
 
@@ -37,7 +54,10 @@ struct worker {
 	struct rxbatch		*rx_session;	/* sharing their data */
 	struct txbatch		*tx;		/* replies of one iteration */
 	size_t			 nsessions;	/* live, on every route */
-	size_t			 max_sessions;	/* this worker's share */
+	struct session_count	*budget;	/* all workers' sessions */
+	struct session_count	 own_budget;	/* budget, unless shared */
+	size_t			 max_sessions;	/* of budget */
+	int			 reserved;	/* a slot of budget */
 	uint64_t		 sessions_refused; /* at max_sessions */
 	struct resolve		*resolver;	/* for resolve_interval */
 	uint64_t		 resolve_min_ms;
@@ -66,8 +86,8 @@ void		 worker_resume(struct worker *);
 void		 worker_stop(struct worker *);
 void		 worker_set_max_sessions(struct worker *, size_t);
 int		 worker_session_room(struct worker *);
+void		 worker_session_unreserve(struct worker *);
 void		 worker_session_add(struct worker *);
 void		 worker_session_remove(struct worker *);
-size_t		 worker_budget_share(size_t, size_t, size_t);
 
 #endif

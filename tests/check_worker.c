@@ -98,35 +98,35 @@ START_TEST(test_borrowed_base)
 }
 END_TEST
 
-START_TEST(test_share)
+/* One count for several workers: never above max, reservations kept. */
+START_TEST(test_shared_count)
 {
-	static const size_t	 totals[] = { 0, 1, 2, 7, 100, 1000000 };
-	size_t			 t, n, i, sum, lo, hi, s;
+	struct session_count	c = { 0 };
+	int			a = 0, b = 0;
 
-	ck_assert_uint_eq(worker_budget_share(10, 1, 0), 10);
-	ck_assert_uint_eq(worker_budget_share(10, 3, 0), 4);
-	ck_assert_uint_eq(worker_budget_share(10, 3, 1), 3);
-	ck_assert_uint_eq(worker_budget_share(10, 3, 2), 3);
-	ck_assert_uint_eq(worker_budget_share(10, 0, 0), 0);
-	ck_assert_uint_eq(worker_budget_share(10, 3, 3), 0);
-	/* Fewer sessions than workers: each still takes one. */
-	ck_assert_uint_eq(worker_budget_share(2, 4, 3), 1);
-	for (t = 0; t < sizeof(totals) / sizeof(totals[0]); t++)
-		for (n = 1; n <= 16; n++) {
-			if (totals[t] < n)
-				continue;
-			sum = 0;
-			lo = (size_t)-1;
-			hi = 0;
-			for (i = 0; i < n; i++) {
-				s = worker_budget_share(totals[t], n, i);
-				sum += s;
-				lo = s < lo ? s : lo;
-				hi = s > hi ? s : hi;
-			}
-			ck_assert_uint_eq(sum, totals[t]);
-			ck_assert_uint_le(hi - lo, 1);
-		}
+	/* Two workers race for the last slot: one gets it. */
+	ck_assert_int_eq(session_count_reserve(&c, 2, &a), 1);
+	ck_assert_int_eq(session_count_reserve(&c, 2, &a), 1);	/* kept */
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_int_eq(session_count_reserve(&c, 2, &b), 1);
+	ck_assert_int_eq(session_count_reserve(&c, 2, &b), 1);
+	ck_assert_uint_eq(c.n, 2);
+	session_count_add(&c, &a);
+	ck_assert_int_eq(a, 0);
+	ck_assert_int_eq(session_count_reserve(&c, 2, &a), 0);
+	ck_assert_uint_eq(c.n, 2);
+	/* b's session was not made: its slot comes back, a takes it. */
+	session_count_release(&c, &b);
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_int_eq(session_count_reserve(&c, 2, &a), 1);
+	session_count_add(&c, &a);
+	/* Adopted sessions count without a reservation, past max. */
+	session_count_add(&c, &b);
+	ck_assert_uint_eq(c.n, 3);
+	session_count_remove(&c);
+	session_count_remove(&c);
+	session_count_remove(&c);
+	ck_assert_uint_eq(c.n, 0);
 }
 END_TEST
 
@@ -300,7 +300,7 @@ worker_suite(void)
 	tcase_add_test(tc, test_budget);
 	tcase_add_test(tc, test_budget_lowered);
 	tcase_add_test(tc, test_borrowed_base);
-	tcase_add_test(tc, test_share);
+	tcase_add_test(tc, test_shared_count);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("routes");
