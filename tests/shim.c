@@ -47,6 +47,7 @@
 #include <netinet/in.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +55,85 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * libc's functions, resolved once before main() (shim_init): resolved
+ * on first use instead, the worker threads' first calls would race on
+ * the pointers (ThreadSanitizer says so).
+ */
+static struct {
+	ssize_t	(*send)(int, const void *, size_t, int);
+	ssize_t	(*sendto)(int, const void *, size_t, int,
+		    const struct sockaddr *, socklen_t);
+	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
+	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int	(*recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+		    struct timespec *);
+	ssize_t	(*read)(int, void *, size_t);
+	int	(*epoll_ctl)(int, int, int, struct epoll_event *);
+	int	(*epoll_wait)(int, struct epoll_event *, int, int);
+} real;
+
 /* Read before main(): upgrade_child_open() unsets it. */
 static int	shim_upgrade_child;
+
+/* What is left of the SHIM_*_FAILS and SHIM_EPOLL_SKIP counts. */
+static atomic_int	shim_recv_left, shim_epoll_left, shim_epoll_skip;
+
+static int
+shim_env_int(const char *var, int def)
+{
+	const char	*v = getenv(var);
+
+	return v != NULL ? atoi(v) : def;
+}
+
+static void
+shim_resolve(void)
+{
+	real.send = (ssize_t (*)(int, const void *, size_t, int))
+	    dlsym(RTLD_NEXT, "send");
+	real.sendto = (ssize_t (*)(int, const void *, size_t, int,
+	    const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "sendto");
+	real.sendmsg = (ssize_t (*)(int, const struct msghdr *, int))
+	    dlsym(RTLD_NEXT, "sendmsg");
+	real.sendmmsg = (int (*)(int, struct mmsghdr *, unsigned int, int))
+	    dlsym(RTLD_NEXT, "sendmmsg");
+	real.recvmmsg = (int (*)(int, struct mmsghdr *, unsigned int, int,
+	    struct timespec *))dlsym(RTLD_NEXT, "recvmmsg");
+	real.read = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT,
+	    "read");
+	real.epoll_ctl = (int (*)(int, int, int, struct epoll_event *))
+	    dlsym(RTLD_NEXT, "epoll_ctl");
+	real.epoll_wait = (int (*)(int, struct epoll_event *, int, int))
+	    dlsym(RTLD_NEXT, "epoll_wait");
+}
+
+/*
+ * Only the constructors of libraries initialised before this one can
+ * call a wrapper before shim_init, and they run before any thread.
+ */
+#define SHIM_REAL(f)	(real.f != NULL ? real.f : (shim_resolve(), real.f))
 
 __attribute__((constructor)) static void
 shim_init(void)
 {
+	shim_resolve();
 	shim_upgrade_child = getenv("UDPROXY_UPGRADE_FD") != NULL;
+	atomic_init(&shim_recv_left, shim_env_int("SHIM_RECV_FAILS", 1));
+	atomic_init(&shim_epoll_left, shim_env_int("SHIM_EPOLL_FAILS", 1));
+	atomic_init(&shim_epoll_skip, shim_env_int("SHIM_EPOLL_SKIP", 0));
+}
+
+/* Takes one from *n if it is above zero; from any thread. */
+static int
+shim_take(atomic_int *n)
+{
+	int	v = atomic_load(n);
+
+	while (v > 0)
+		if (atomic_compare_exchange_weak(n, &v, v - 1))
+			return 1;
+	return 0;
 }
 
 /* The upgrade's READY: header { type 'R', count 0 } and nothing else. */
@@ -121,45 +194,28 @@ shim_fails(int fd, const char *var, int peer)
 ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
-	static ssize_t	(*real)(int, const void *, size_t, int);
-
 	if (shim_fails(fd, "SHIM_UPSTREAM_PORT", 1))
 		return -1;
-	if (real == NULL)
-		real = (ssize_t (*)(int, const void *, size_t, int))
-		    dlsym(RTLD_NEXT, "send");
-	return real(fd, buf, len, flags);
+	return SHIM_REAL(send)(fd, buf, len, flags);
 }
 
 ssize_t
 sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *to, socklen_t tolen)
 {
-	static ssize_t	(*real)(int, const void *, size_t, int,
-			    const struct sockaddr *, socklen_t);
-
 	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0))
 		return -1;
-	if (real == NULL)
-		real = (ssize_t (*)(int, const void *, size_t, int,
-		    const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT,
-		    "sendto");
-	return real(fd, buf, len, flags, to, tolen);
+	return SHIM_REAL(sendto)(fd, buf, len, flags, to, tolen);
 }
 
 ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	static ssize_t	(*real)(int, const struct msghdr *, int);
-
 	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0) ||
 	    shim_fails(fd, "SHIM_UPSTREAM_PORT", 1))
 		return -1;
 	shim_upgrade_hang(msg);
-	if (real == NULL)
-		real = (ssize_t (*)(int, const struct msghdr *, int))
-		    dlsym(RTLD_NEXT, "sendmsg");
-	return real(fd, msg, flags);
+	return SHIM_REAL(sendmsg)(fd, msg, flags);
 }
 
 static int
@@ -177,7 +233,6 @@ shim_is_gso(const struct msghdr *h)
 int
 sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
-	static int	(*real)(int, struct mmsghdr *, unsigned int, int);
 	const char	*gso = getenv("SHIM_GSO_ERRNO");
 
 	if (shim_fails(fd, "SHIM_CLIENT_PORT", 0) ||
@@ -187,38 +242,29 @@ sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		errno = atoi(gso);
 		return -1;
 	}
-	if (real == NULL)
-		real = (int (*)(int, struct mmsghdr *, unsigned int, int))
-		    dlsym(RTLD_NEXT, "sendmmsg");
-	return real(fd, vec, vlen, flags);
+	return SHIM_REAL(sendmmsg)(fd, vec, vlen, flags);
 }
 
 int
 recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
     struct timespec *timeout)
 {
-	static int	(*real)(int, struct mmsghdr *, unsigned int, int,
-			    struct timespec *);
-	static int	 left = -1;
-	const char	*n;
+	int	saved = errno;
 
-	if (left == -1)
-		left = (n = getenv("SHIM_RECV_FAILS")) != NULL ? atoi(n) : 1;
-	if (left > 0 && shim_fails(fd, "SHIM_RECV_PORT", 0)) {
-		left--;
-		errno = EIO;
-		return -1;
+	if (atomic_load(&shim_recv_left) > 0 &&
+	    shim_fails(fd, "SHIM_RECV_PORT", 0)) {
+		if (shim_take(&shim_recv_left)) {
+			errno = EIO;
+			return -1;
+		}
+		errno = saved;
 	}
-	if (real == NULL)
-		real = (int (*)(int, struct mmsghdr *, unsigned int, int,
-		    struct timespec *))dlsym(RTLD_NEXT, "recvmmsg");
-	return real(fd, vec, vlen, flags, timeout);
+	return SHIM_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
 }
 
 ssize_t
 read(int fd, void *buf, size_t len)
 {
-	static ssize_t	(*real)(int, void *, size_t);
 	const char	*ms = getenv("SHIM_SLOW_READ"), *min;
 	struct timespec	 ts;
 	struct stat	 st;
@@ -235,41 +281,25 @@ read(int fd, void *buf, size_t len)
 			;
 	}
 	errno = saved;
-	if (real == NULL)
-		real = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT,
-		    "read");
-	return real(fd, buf, len);
+	return SHIM_REAL(read)(fd, buf, len);
 }
 
 int
 epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	static int	(*real)(int, int, int, struct epoll_event *);
-	static int	 left = -1, skip = -1;
-	const char	*n;
-	int		 saved = errno;
+	int	saved = errno;
 
-	if (left == -1) {
-		left = (n = getenv("SHIM_EPOLL_FAILS")) != NULL ? atoi(n) : 1;
-		skip = (n = getenv("SHIM_EPOLL_SKIP")) != NULL ? atoi(n) : 0;
-	}
-	if (op == EPOLL_CTL_ADD && left > 0 &&
+	if (op == EPOLL_CTL_ADD && atomic_load(&shim_epoll_left) > 0 &&
 	    (shim_fails(fd, "SHIM_EPOLL_PEER_PORT", 1) ||
 	    shim_fails(fd, "SHIM_EPOLL_LOCAL_PORT", 0))) {
-		if (skip > 0) {
-			skip--;
-			errno = saved;
-			goto pass;
+		if (!shim_take(&shim_epoll_skip) &&
+		    shim_take(&shim_epoll_left)) {
+			errno = ENOSPC;
+			return -1;
 		}
-		left--;
-		errno = ENOSPC;
-		return -1;
+		errno = saved;
 	}
-pass:
-	if (real == NULL)
-		real = (int (*)(int, int, int, struct epoll_event *))dlsym(
-		    RTLD_NEXT, "epoll_ctl");
-	return real(epfd, op, fd, ev);
+	return SHIM_REAL(epoll_ctl)(epfd, op, fd, ev);
 }
 
 /* Whether this thread is the one SHIM_EPOLL_WAIT_FAIL aims at, now. */
@@ -290,13 +320,9 @@ shim_epoll_wait_fails(void)
 int
 epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 {
-	static int	(*real)(int, struct epoll_event *, int, int);
-	int		 rc;
+	int	rc;
 
-	if (real == NULL)
-		real = (int (*)(int, struct epoll_event *, int, int))dlsym(
-		    RTLD_NEXT, "epoll_wait");
-	rc = real(epfd, ev, n, timeout);
+	rc = SHIM_REAL(epoll_wait)(epfd, ev, n, timeout);
 	if (shim_epoll_wait_fails()) {
 		errno = EBADF;
 		return -1;
