@@ -35,6 +35,8 @@
 
 #include "harness.h"
 
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
 static const char	*dir;
 static char		 conf[256], sock[100], pidf[256], bin[256];
 
@@ -164,6 +166,21 @@ rt_port(int fd, const char *msg)
 	ck_assert_int_eq(sscanf(buf, "%31s %u %127s", t, &port, p), 3);
 	ck_assert_str_eq(p, msg);
 	return port;
+}
+
+/* The sessions worker k holds, from the control socket's status, or -1. */
+static long
+worker_sessions(int k)
+{
+	struct h_run	 r;
+	char		 key[40], *p;
+
+	ctl(&r, "status");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	snprintf(key, sizeof(key), "\nworker %d sessions ", k);
+	if ((p = strstr(r.out, key)) == NULL)
+		return -1;
+	return strtol(p + strlen(key), NULL, 10);
 }
 
 /* Waits (bounded) for a process that is our child (or orphan) to end. */
@@ -597,9 +614,10 @@ START_TEST(upgrade_rollback_after_handover)
 	struct daemon	*d;
 	struct h_run	 r;
 	char		 want[512], rep[256], hung[300], extra[64];
-	unsigned int	 port, portb;
+	unsigned int	 port, portb, xport[64];
 	int		 ca, cb, cp[2], op[2], sent, recvd, other, status;
-	int		 ms = h_slow() > 1 ? 1000 : 500;
+	int		 ms = h_slow() > 1 ? 1000 : 500, cx[64], nx, k;
+	long		 w1 = -1;
 	long long	 gap;
 	pid_t		 sp;
 	ssize_t		 n;
@@ -627,6 +645,19 @@ START_TEST(upgrade_rollback_after_handover)
 	port = rt_port(ca, "hello");
 	portb = rt_port(cb, "hello-b");
 	ck_assert_uint_ne(port, portb);
+	/*
+	 * With two workers, more clients until one is on worker 1 (the
+	 * kernel's hash may put the first two on worker 0): the rollback
+	 * must resume worker 1's thread and re-arm its sessions too.
+	 */
+	for (nx = 0; _i == 1 && (w1 = worker_sessions(1)) == 0 &&
+	    nx < (int)nitems(cx); nx++) {
+		cx[nx] = client_open(AF_INET, pa);
+		ck_assert_int_ge(cx[nx], 0);
+		xport[nx] = rt_port(cx[nx], "hello-x");
+	}
+	if (_i == 1)
+		ck_assert_int_gt(w1, 0);
 
 	ck_assert_int_eq(pipe(cp), 0);
 	ck_assert_int_eq(pipe(op), 0);
@@ -642,9 +673,10 @@ START_TEST(upgrade_rollback_after_handover)
 	ck_assert_int_eq(waitpid(sp, &status, 0), sp);
 	ck_assert_int_eq(sscanf(rep, "%d %d %d %lld", &sent, &recvd, &other,
 	    &gap), 4);
-	fprintf(stderr, "new process hung after the hand-over, %d workers, "
-	    "upgrade_timeout %d ms: %d sent, %d received, %d from another port, "
-	    "longest gap %lld ms\n", 1 + _i, ms, sent, recvd, other, gap);
+	fprintf(stderr, "new process hung after the hand-over, %d workers "
+	    "(%d clients more for one on worker 1), upgrade_timeout %d ms: "
+	    "%d sent, %d received, %d from another port, longest gap %lld "
+	    "ms\n", 1 + _i, nx, ms, sent, recvd, other, gap);
 
 	ck_assert_int_eq(r.status, 1);
 	snprintf(want, sizeof(want), "udproxy: error: the new process was not "
@@ -663,13 +695,20 @@ START_TEST(upgrade_rollback_after_handover)
 	snprintf(want, sizeof(want), "pid %ld\nversion %s\n", (long)d->pid,
 	    PACKAGE_VERSION);
 	ck_assert_msg(strncmp(r.out, want, strlen(want)) == 0, "%s", r.out);
-	ck_assert_msg(strstr(r.out, "\nsessions 2\n") != NULL, "%s", r.out);
+	snprintf(want, sizeof(want), "\nsessions %d\n", 2 + nx);
+	ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
 	ck_assert_msg(strstr(r.out, "\nupgrading no\n") != NULL, "%s", r.out);
 	ck_assert_uint_eq(rt_port(cb, "b-after"), portb);
 	ck_assert_uint_eq(rt_port(ca, "after"), port);
+	for (k = 0; k < nx; k++)
+		ck_assert_uint_eq(rt_port(cx[k], "x-after"), xport[k]);
+	if (_i == 1)
+		ck_assert_int_eq(worker_sessions(1), w1);
 	ck_assert_int_eq(daemon_stop(d), 0);
 	close(ca);
 	close(cb);
+	for (k = 0; k < nx; k++)
+		close(cx[k]);
 	daemon_free(d);
 	mock_stop(m);
 }
