@@ -46,6 +46,7 @@ monitor_health_cb(struct health_target *t, int up, void *arg)
 			u->stats.check_downs++;
 	}
 	pool_set_checked(mon->r->pool, u, !up);
+	route_siblings_set_checked(mon->r, health_target_addr(t), !up);
 }
 
 struct monitor_key {
@@ -124,6 +125,7 @@ monitor_name_cb(const struct addr *addrs, size_t n, void *arg)
 	size_t			 closed;
 
 	closed = route_set_addrs(r, mn->member, addrs, n);
+	closed += route_siblings_set_addrs(r, mn->member, addrs, n);
 	if (closed > 0)
 		log_info("route %s: %zu sessions to addresses gone from %s "
 		    "closed", r->conf->name, closed,

@@ -8,7 +8,10 @@
  * session) and the periodic re-resolution of the names its upstreams
  * stand for (resolve_watch; a new answer replaces that member's
  * addresses in the pool, keeping the sessions of addresses that stay).
- * Both follow the route's configuration across reloads.
+ * Both follow the route's configuration across reloads. With several
+ * workers only worker 0's instance of a route has a monitor (one probe
+ * per interval, one query per name); its verdicts and answers apply to
+ * the route's instances on every worker.
  */
 #ifndef UDPROXY_MONITOR_H
 #define UDPROXY_MONITOR_H

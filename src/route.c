@@ -59,7 +59,8 @@ route_new(struct worker *w, const struct route_conf *rc,
 	route_watch(r, clock_ms());
 	guard_route_init(r);
 	route_apply_rcvbuf(r);
-	r->monitor = monitor_new(r);
+	/* Checks and names run once per route: on worker 0's instance. */
+	r->monitor = w->id == 0 ? monitor_new(r) : NULL;
 	return r;
 }
 
@@ -223,7 +224,7 @@ size_t
 route_set_conf(struct route *r, const struct route_conf *rc)
 {
 	unsigned int	old = r->conf->rcvbuf;
-	size_t		closed = 0;
+	size_t		closed = 0, i;
 
 	r->conf = rc;
 	if (rc->rcvbuf != old)
@@ -231,7 +232,12 @@ route_set_conf(struct route *r, const struct route_conf *rc)
 	guard_route_reconf(r);
 	if (pool_apply(r->pool, &rc->pool) > 0)
 		closed = route_prune(r);
-	monitor_apply(r->monitor);
+	if (r->monitor != NULL)
+		monitor_apply(r->monitor);
+	else if (rc->health == NULL)
+		/* Worker 0's monitor let go of its checks: so does this one. */
+		for (i = 0; i < r->pool->nmembers; i++)
+			pool_set_checked(r->pool, r->pool->members[i], 0);
 	route_schedule_expire(r, clock_ms());
 	return closed;
 }
@@ -248,6 +254,57 @@ route_set_addrs(struct route *r, size_t m, const struct addr *addrs,
 	if (pool_set_addrs(r->pool, m, addrs, n) == 0)
 		return 0;
 	return route_prune(r);
+}
+
+/*
+ * Worker 0's monitor speaks for the route on every worker: its other
+ * instances (r's siblings) follow, each with its worker paused.
+ */
+static void
+route_pause_siblings(struct route *r, int pause)
+{
+	struct route	*x;
+
+	for (x = r->sibling; x != NULL; x = x->sibling)
+		if (pause)
+			worker_pause(x->worker);
+		else
+			worker_resume(x->worker);
+	for (x = r->sibling; pause && x != NULL; x = x->sibling)
+		worker_pause_wait(x->worker);
+}
+
+/* A health check's verdict on address a, for the other workers. */
+void
+route_siblings_set_checked(struct route *r, const struct addr *a, int down)
+{
+	struct route	*x;
+	struct upstream	*u;
+
+	if (r->sibling == NULL)
+		return;
+	route_pause_siblings(r, 1);
+	for (x = r->sibling; x != NULL; x = x->sibling)
+		if ((u = pool_find(x->pool, a)) != NULL)
+			pool_set_checked(x->pool, u, down);
+	route_pause_siblings(r, 0);
+}
+
+/* A name's new addresses, for the other workers; returns sessions closed. */
+size_t
+route_siblings_set_addrs(struct route *r, size_t m, const struct addr *addrs,
+    size_t n)
+{
+	struct route	*x;
+	size_t		 closed = 0;
+
+	if (r->sibling == NULL)
+		return 0;
+	route_pause_siblings(r, 1);
+	for (x = r->sibling; x != NULL; x = x->sibling)
+		closed += route_set_addrs(x, m, addrs, n);
+	route_pause_siblings(r, 0);
+	return closed;
 }
 
 /* The member for a new session, or NULL (counted and logged). */

@@ -82,6 +82,10 @@ void		 route_free_chain(struct route *);
 size_t		 route_set_conf(struct route *, const struct route_conf *);
 size_t		 route_set_addrs(struct route *, size_t, const struct addr *,
 		    size_t);
+void		 route_siblings_set_checked(struct route *,
+		    const struct addr *, int);
+size_t		 route_siblings_set_addrs(struct route *, size_t,
+		    const struct addr *, size_t);
 struct upstream	*route_pick(struct route *, const struct addr_key *,
 		    uint64_t);
 void		 route_upstream_fail(struct route *, struct upstream *,

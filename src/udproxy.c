@@ -161,8 +161,8 @@ udproxy_workers_init(struct udproxy *up, const struct conf *conf)
 	if (up->inherit != NULL && (old = upgrade_child_workers(up->inherit))
 	    > 0 && old != n) {
 		log_warning("%s: workers %zu: the process this upgrade "
-		    "replaces runs %zu; takes effect on restart", conf->path,
-		    n, old);
+		    "replaces runs %zu; takes effect when the daemon is "
+		    "stopped and started again", conf->path, n, old);
 		n = old;
 	}
 	if (n < 1)
@@ -238,9 +238,9 @@ udproxy_alogs_abort(struct udproxy *up, struct accesslog **logs, size_t n)
 	free(logs);
 }
 
-/* Routes point at their log; logs no longer named are flushed, closed. */
+/* Routes, on every worker (paused), point at their log. */
 static void
-udproxy_alogs_commit(struct udproxy *up, struct accesslog **logs, size_t n)
+udproxy_alogs_point(struct udproxy *up, struct accesslog **logs, size_t n)
 {
 	const struct route_conf	*rc;
 	struct route		*r;
@@ -254,6 +254,18 @@ udproxy_alogs_commit(struct udproxy *up, struct accesslog **logs, size_t n)
 			r->alog_format = rc->access_log_format;
 		}
 	}
+}
+
+/*
+ * Logs no longer named are flushed and closed (their writers joined),
+ * the others reopened; with the workers running (no route points at a
+ * log closed here any more).
+ */
+static void
+udproxy_alogs_commit(struct udproxy *up, struct accesslog **logs, size_t n)
+{
+	size_t	i;
+
 	for (i = 0; i < up->nalogs; i++) {
 		if (udproxy_alog_find(logs, n,
 		    accesslog_path(up->alogs[i])) == NULL)
@@ -376,12 +388,13 @@ int
 udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
     size_t msglen)
 {
-	struct resolve		**oldr;
+	struct resolve		 *oldr;
 	struct reload_plan	 *plan;
 	struct reload_summary	  sum;
 	struct accesslog	**logs;
 	struct stats_http	 *http;
-	size_t			  nlogs, i;
+	struct conf		 *oconf;
+	size_t			  nlogs;
 
 	if (up->conf == NULL && up->nworkers == 1)
 		udproxy_workers_init(up, conf);
@@ -405,23 +418,28 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 		conf_free(conf);
 		return -1;
 	}
-	/* The workers stand still while their routes change. */
+	/*
+	 * The routes' monitors run on worker 0, the main thread's: their
+	 * resolver is made (files read) before the workers stop.
+	 */
+	oldr = udproxy_set_resolver(up, up->workers[0], conf);
+	/* The workers stand still while their routes change, no longer. */
 	udproxy_pause(up);
 	/* What the commit logs is logged at the level the new file asks for. */
 	log_setlevel(conf->log_level);
-	oldr = xcalloc(up->nworkers, sizeof(*oldr));
-	for (i = 0; i < up->nworkers; i++)
-		oldr[i] = udproxy_set_resolver(up, up->workers[i], conf);
 	reload_commit(plan, up, &sum);
+	udproxy_alogs_point(up, logs, nlogs);
+	oconf = up->conf;
+	up->conf = conf;
+	udproxy_set_limits(up, conf);
+	udproxy_resume(up);
 	reload_plan_free(plan);
-	/* The routes watch their names on the new resolvers now. */
-	for (i = 0; i < up->nworkers; i++)
-		resolve_free(oldr[i]);
-	free(oldr);
+	/* The routes watch their names on the new resolver now. */
+	resolve_free(oldr);
 	udproxy_alogs_commit(up, logs, nlogs);
 	udproxy_http_commit(up, conf, http);
 	up->generation++;
-	if (up->conf == NULL)
+	if (oconf == NULL)
 		snprintf(msg, msglen, "loaded %s: %zu routes", conf->path,
 		    conf->nroutes);
 	else {
@@ -430,25 +448,24 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 		    "%zu closed", conf->path, sum.added, sum.removed,
 		    sum.changed, sum.kept, sum.sessions_kept,
 		    sum.sessions_closed);
-		if ((conf->user == NULL) != (up->conf->user == NULL) ||
+		if ((conf->user == NULL) != (oconf->user == NULL) ||
 		    (conf->user != NULL &&
-		    strcmp(conf->user, up->conf->user) != 0))
-			log_warning("user changed: takes effect on restart");
+		    strcmp(conf->user, oconf->user) != 0))
+			log_warning("user changed: takes effect when the daemon "
+			    "is stopped and started again");
 		if (conf->workers != up->nworkers)
-			log_warning("workers %u: %zu running; takes effect on "
-			    "restart", conf->workers, up->nworkers);
+			log_warning("workers %u: %zu running; takes effect when "
+			    "the daemon is stopped and started again",
+			    conf->workers, up->nworkers);
 		/*
 		 * A family of transparent routes new to this reload: say what
 		 * it lacks (a local netlink dump; each bounded at a second).
 		 */
 		if (transparent_families(conf) &
-		    ~transparent_families(up->conf))
+		    ~transparent_families(oconf))
 			transparent_check(conf, udproxy_warn_cb, NULL);
 	}
-	conf_free(up->conf);
-	up->conf = conf;
-	udproxy_set_limits(up, conf);
-	udproxy_resume(up);
+	conf_free(oconf);
 	return 0;
 }
 

@@ -120,17 +120,17 @@ static void *
 worker_main(void *arg)
 {
 	struct worker	*w = arg;
-	int		 rc;
+	int		 rc, stop;
 
 	rc = event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	pthread_mutex_lock(&w->mu);
-	if (rc == -1 || !w->stop) {
-		/* Its routes would stop forwarding: never silently. */
+	stop = w->stop;
+	pthread_mutex_unlock(&w->mu);
+	/* Its routes would stop forwarding: never silently. */
+	if (rc == -1 || !stop)
 		fatalx("worker %zu: its event loop ended (%s)", w->id,
 		    rc == -1 ? "an error in the event backend" :
 		    "unexpectedly");
-	}
-	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
@@ -175,16 +175,23 @@ worker_kick(struct worker *w)
 		fatalx("worker %zu: wake-up: %s", w->id, strerror(errno));
 }
 
-/* Asks the worker to park; worker_pause_wait waits until it has. */
+/*
+ * Asks the worker to park; worker_pause_wait waits until it has. Pauses
+ * nest (a route's monitor may pause the workers while a caller already
+ * has): the worker goes on at the last worker_resume.
+ */
 void
 worker_pause(struct worker *w)
 {
+	int	first;
+
 	if (!w->threaded)
 		return;
 	pthread_mutex_lock(&w->mu);
-	w->pause = 1;
+	first = w->pause++ == 0;
 	pthread_mutex_unlock(&w->mu);
-	worker_kick(w);
+	if (first)
+		worker_kick(w);
 }
 
 void
@@ -196,6 +203,11 @@ worker_pause_wait(struct worker *w)
 	while (!w->parked)
 		pthread_cond_wait(&w->cv, &w->mu);
 	pthread_mutex_unlock(&w->mu);
+	/*
+	 * Timers added meanwhile count from now, not from the time the
+	 * worker's loop cached before it parked (they would fire early).
+	 */
+	event_base_update_cache_time(w->base);
 }
 
 void
@@ -204,8 +216,8 @@ worker_resume(struct worker *w)
 	if (!w->threaded)
 		return;
 	pthread_mutex_lock(&w->mu);
-	w->pause = 0;
-	pthread_cond_broadcast(&w->cv);
+	if (w->pause > 0 && --w->pause == 0)
+		pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -71,7 +71,7 @@ struct worker {
 	struct event		*ev_wake;
 	pthread_mutex_t		 mu;		/* the fields below */
 	pthread_cond_t		 cv;
-	int			 pause;		/* asked by the main thread */
+	unsigned int		 pause;		/* asked (nested) by the main thread */
 	int			 parked;	/* the worker waits in ev_wake */
 	int			 stop;
 };

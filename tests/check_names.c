@@ -404,7 +404,9 @@ END_TEST
 START_TEST(test_health_check_daemon)
 {
 	struct mock	*m1 = mock_start(AF_INET, 0, MOCK_PEER, "one");
-	struct mock	*m2 = mock_start(AF_INET, 0, MOCK_PEER, "two");
+	/* A port of our slot: it is rebound below, and must still be free. */
+	struct mock	*m2 = mock_start(AF_INET, h_free_port(AF_INET), MOCK_PEER,
+			    "two");
 	struct daemon	*d;
 	uint16_t	 lp = h_free_port(AF_INET), p2 = m2->port;
 	char		 tag[32], x[256], want[128];

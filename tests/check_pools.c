@@ -171,7 +171,9 @@ END_TEST
  */
 START_TEST(backup_takeover_and_return)
 {
-	struct mock	*p = mock_start(AF_INET, 0, MOCK_PEER, "p");
+	/* A port of our slot: p is restarted on it below. */
+	struct mock	*p = mock_start(AF_INET, h_free_port(AF_INET), MOCK_PEER,
+			    "p");
 	struct mock	*k = mock_start(AF_INET, 0, MOCK_PEER, "k");
 	uint16_t	 lp = h_free_port(AF_INET), pport = p->port;
 	struct daemon	*d;

@@ -633,7 +633,9 @@ END_TEST
 START_TEST(metrics_health_checks)
 {
 	struct mock	*m1 = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
-	struct mock	*m2 = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	/* A port of our slot: it is rebound below, and must still be free. */
+	struct mock	*m2 = mock_start(AF_INET, h_free_port(AF_INET), MOCK_ECHO,
+			    NULL);
 	uint16_t	 lp = h_free_port(AF_INET), hp = tcp_port();
 	uint16_t	 p2 = m2->port;
 	struct daemon	*d;

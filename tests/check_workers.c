@@ -235,7 +235,7 @@ START_TEST(sessions_pinned_across_reload_and_upgrade)
 	ck_assert_msg(strstr(r.out, "sessions 200 kept, 0 closed") != NULL,
 	    "%s", r.out);
 	ck_assert_int_eq(daemon_log_count(d, "workers 3: 2 running; takes "
-	    "effect on restart"), 1);
+	    "effect when the daemon is stopped and started again"), 1);
 	ck_assert_int_eq(burst(fds, NCLIENTS, 3, port), NCLIENTS);
 	for (i = 0; i < NCLIENTS; i++)
 		ck_assert_uint_eq(port[i], first[i]);
@@ -433,6 +433,80 @@ START_TEST(port_not_shared_with_another_daemon)
 }
 END_TEST
 
+/* The first word of a MOCK_PEER reply to msg on fd. */
+static void
+rt_tag(int fd, const char *msg, char *tag, size_t taglen)
+{
+	char	buf[256];
+
+	ck_assert_int_eq(client_rt_str(fd, msg, buf, sizeof(buf), 2000), 0);
+	snprintf(tag, taglen, "%.*s", (int)strcspn(buf, " "), buf);
+}
+
+/*
+ * Health checks run once per route, on worker 0, whatever the workers:
+ * one probe per interval, one "down" and one "up" line per transition,
+ * and every worker follows the verdict (new clients, spread over both
+ * workers, all go to the member still up).
+ */
+START_TEST(health_checked_once_for_all_workers)
+{
+	struct mock	*m1 = mock_start(AF_INET, 0, MOCK_PEER, "one");
+	struct mock	*m2 = mock_start(AF_INET, h_free_port(AF_INET),
+			    MOCK_PEER, "two");
+	uint16_t	 lp = h_free_port(AF_INET), p2 = m2->port;
+	char		 tag[32], down[128], up[128], route[256];
+	struct daemon	*d;
+	struct h_run	 r;
+	int		 fd[40], i, twos = 0;
+
+	snprintf(route, sizeof(route), "upstreams = ( \"127.0.0.1:%u\", "
+	    "\"127.0.0.1:%u\" ); health_check = { interval = 0.1; "
+	    "timeout = 0.05; send = \"ping\"; rise = 2; fall = 2; };",
+	    m1->port, p2);
+	h_write_file(conf, "control = \"%s\";\nworkers = 2;\nroutes = ( { "
+	    "name = \"a\"; listen = \"127.0.0.1:%u\"; %s } );\n", sock, lp,
+	    route);
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	snprintf(down, sizeof(down), "route a: upstream 127.0.0.1:%u is down",
+	    p2);
+	snprintf(up, sizeof(up), "route a: upstream 127.0.0.1:%u is up", p2);
+	mock_stop(m2);
+	ck_assert_int_eq(daemon_wait_log(d, down, 1, 5000), 0);
+	/* Ten more intervals: still the one transition, logged once. */
+	h_sleep_ms(1000);
+	ck_assert_int_eq(daemon_log_count(d, down), 1);
+	for (i = 0; i < 40; i++) {
+		ck_assert_int_ge(fd[i] = client_open(AF_INET, lp), 0);
+		rt_tag(fd[i], "x", tag, sizeof(tag));
+		ck_assert_str_eq(tag, "one");
+	}
+	ctl(&r, "status");
+	check_spread(r.out, 40);
+	m2 = mock_start(AF_INET, p2, MOCK_PEER, "two");
+	ck_assert_ptr_nonnull(m2);
+	ck_assert_int_eq(daemon_wait_log(d, up, 1, 5000), 0);
+	h_sleep_ms(1000);
+	ck_assert_int_eq(daemon_log_count(d, up), 1);
+	ck_assert_int_eq(daemon_log_count(d, down), 1);
+	/* Both workers take "two" back: new clients reach it again. */
+	for (i = 0; i < 40; i++) {
+		close(fd[i]);
+		ck_assert_int_ge(fd[i] = client_open(AF_INET, lp), 0);
+		rt_tag(fd[i], "y", tag, sizeof(tag));
+		twos += strcmp(tag, "two") == 0;
+	}
+	ck_assert_int_gt(twos, 0);
+	for (i = 0; i < 40; i++)
+		close(fd[i]);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m1);
+	mock_stop(m2);
+}
+END_TEST
+
 /*
  * A worker whose event loop fails takes the daemon down, loudly: exit
  * status 1 and the reason in the log, never a daemon that runs on with
@@ -486,6 +560,7 @@ main(void)
 	tcase_add_test(tc, limits_over_all_workers);
 	tcase_add_test(tc, workers_auto);
 	tcase_add_test(tc, worker_failure_is_fatal);
+	tcase_add_test(tc, health_checked_once_for_all_workers);
 	tcase_add_test(tc, port_not_shared_with_another_daemon);
 	suite_add_tcase(s, tc);
 	return h_run_suite(s);
