@@ -571,19 +571,23 @@ START_TEST(metrics_summed_over_workers)
 	struct member_traffic	 t[2];
 	uint16_t		 lp = h_free_port(AF_INET), hp = tcp_port();
 	struct daemon		*d;
+	struct h_run		 r;
 	char			 msg[64], buf[256], tag[32], echo[200], *p;
-	char			 key[256];
+	char			 key[256], sock[100];
 	unsigned int		 peer;
 	int			 c[40], i, j, k;
+	long			 w[2];
 	ssize_t			 n;
 
 	m[0] = mock_start(AF_INET, 0, MOCK_PEER, "a");
 	m[1] = mock_start(AF_INET, 0, MOCK_PEER, "b");
 	memset(t, 0, sizeof(t));
-	d = start("workers = 2;\nstats = { listen = \"%u\"; };\n"
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", h_tmpdir());
+	d = start("workers = 2;\ncontrol = \"%s\";\n"
+	    "stats = { listen = \"%u\"; };\n"
 	    "routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\";\n"
 	    "  upstreams = ( \"127.0.0.1:%u\", \"127.0.0.1:%u\" ); } );\n",
-	    hp, lp, m[0]->port, m[1]->port);
+	    sock, hp, lp, m[0]->port, m[1]->port);
 	for (i = 0; i < 40; i++) {
 		c[i] = client_open(AF_INET, lp);
 		for (j = 0; j < 2; j++) {
@@ -604,6 +608,22 @@ START_TEST(metrics_summed_over_workers)
 			t[k].txb += n;
 		}
 	}
+	/*
+	 * Two workers run and both serve (the kernel's hash puts all 40
+	 * clients on one of them once in 2^39 runs): the sums below are
+	 * over two instances, not one.
+	 */
+	h_run(&r, dir, "-s", "status", "-c", conf, (char *)NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "\nworkers 2\n") != NULL, "%s", r.out);
+	for (k = 0; k < 2; k++) {
+		snprintf(key, sizeof(key), "\nworker %d sessions ", k);
+		ck_assert_msg((p = strstr(r.out, key)) != NULL, "%s", r.out);
+		w[k] = strtol(p + strlen(key), NULL, 10);
+		ck_assert_msg(w[k] > 0, "%s", r.out);
+	}
+	ck_assert_int_eq(w[0] + w[1], 40);
+	ck_assert_ptr_null(strstr(r.out, "\nworker 2 "));
 	p = scrape(hp);
 	check_member(p, "r", m[0]->port, &t[0]);
 	check_member(p, "r", m[1]->port, &t[1]);
