@@ -399,16 +399,27 @@ accesslog_reopen(struct accesslog *al)
 	pthread_mutex_unlock(&al->mu);
 }
 
+/* Read under the lock: the workers' threads count as they write. */
 uint64_t
-accesslog_lines(const struct accesslog *al)
+accesslog_lines(struct accesslog *al)
 {
-	return al->lines;
+	uint64_t	n;
+
+	pthread_mutex_lock(&al->mu);
+	n = al->lines;
+	pthread_mutex_unlock(&al->mu);
+	return n;
 }
 
 uint64_t
-accesslog_dropped(const struct accesslog *al)
+accesslog_dropped(struct accesslog *al)
 {
-	return al->dropped;
+	uint64_t	n;
+
+	pthread_mutex_lock(&al->mu);
+	n = al->dropped;
+	pthread_mutex_unlock(&al->mu);
+	return n;
 }
 
 /* Writes what is buffered, then stops the writer and frees everything. */

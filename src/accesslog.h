@@ -52,7 +52,7 @@ void		 accesslog_write(struct accesslog *, enum accesslog_format,
 		    const struct accesslog_entry *);
 void		 accesslog_reopen(struct accesslog *);
 void		 accesslog_close(struct accesslog *);
-uint64_t	 accesslog_lines(const struct accesslog *);
-uint64_t	 accesslog_dropped(const struct accesslog *);
+uint64_t	 accesslog_lines(struct accesslog *);
+uint64_t	 accesslog_dropped(struct accesslog *);
 
 #endif

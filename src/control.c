@@ -642,14 +642,14 @@ static void
 control_cmd_status(struct control_conn *c, const char *args)
 {
 	struct udproxy	*up = c->ctl->up;
-	size_t		 i, *n;
+	size_t		 i, *n, total = 0;
 
 	(void)args;
 	/* Each worker's live sessions: how evenly the kernel spreads them. */
 	n = xcalloc(up->nworkers, sizeof(*n));
 	udproxy_pause(up);
 	for (i = 0; i < up->nworkers; i++)
-		n[i] = up->workers[i]->nsessions;
+		total += n[i] = up->workers[i]->nsessions;
 	udproxy_resume(up);
 	control_reply(c, 1, "%s", "");
 	control_line(c, "pid %ld", (long)getpid());
@@ -658,7 +658,7 @@ control_cmd_status(struct control_conn *c, const char *args)
 	    ((clock_ms() - up->started_ms) / 1000));
 	control_line(c, "routes %zu", up->nroutes);
 	control_line(c, "workers %zu", up->nworkers);
-	control_line(c, "sessions %zu", udproxy_nsessions(up));
+	control_line(c, "sessions %zu", total);
 	control_line(c, "config %s", up->conf->path);
 	control_line(c, "control %s", c->ctl->path);
 	control_line(c, "reloading %s", up->reloader->running ? "yes" : "no");

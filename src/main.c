@@ -333,7 +333,7 @@ main(int argc, char *argv[])
 		if (!foreground) {
 			if ((notify = daemon_detach(pf)) == -1)
 				main_fail(-1, pf, "cannot become a daemon");
-			if (event_reinit(up->base) == -1)
+			if (udproxy_reinit(up) == -1)
 				main_fail(notify, pf, "cannot reinitialise "
 				    "libevent");
 		}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -469,6 +470,13 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 	return 0;
 }
 
+/* A stats line, kept for after the pause (lines never hold a newline). */
+static void
+udproxy_stats_keep(const char *line, void *arg)
+{
+	evbuffer_add_printf(arg, "%s\n", line);
+}
+
 /*
  * The stats lines, one call of cb each: the daemon's, then per route its
  * counters, its histograms and one line per pool member.
@@ -478,29 +486,38 @@ void
 udproxy_stats(struct udproxy *up, void (*cb)(const char *, void *),
     void *arg)
 {
+	struct evbuffer	*b;
 	struct route	*r;
-	char		 line[2200];
+	char		 line[2200], *l;
 	size_t		 i;
 
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("cannot allocate a buffer");
 	for (i = 0; i < up->nroutes; i++)
 		route_read_drops(up->routes[i]);
+	/* The figures are taken paused; they are logged (slow) after. */
 	udproxy_pause(up);
 	snprintf(line, sizeof(line), "stats: routes=%zu sessions=%zu "
 	    "max_sessions=%zu workers=%zu reloads=%llu reload_failures=%llu",
 	    up->nroutes, udproxy_nsessions(up), up->max_sessions,
 	    up->nworkers, (unsigned long long)up->reloads,
 	    (unsigned long long)up->reload_failures);
-	cb(line, arg);
+	udproxy_stats_keep(line, b);
 	for (i = 0; i < up->nroutes; i++) {
 		route_format_stats(up->routes[i], line, sizeof(line));
-		cb(line, arg);
+		udproxy_stats_keep(line, b);
 		route_format_hist(up->routes[i], line, sizeof(line));
-		cb(line, arg);
-		route_format_members(up->routes[i], cb, arg);
+		udproxy_stats_keep(line, b);
+		route_format_members(up->routes[i], udproxy_stats_keep, b);
 		for (r = up->routes[i]; r != NULL; r = r->sibling)
-			guard_list_blocks(r, clock_ms(), cb, arg);
+			guard_list_blocks(r, clock_ms(), udproxy_stats_keep, b);
 	}
 	udproxy_resume(up);
+	while ((l = evbuffer_readln(b, NULL, EVBUFFER_EOL_LF)) != NULL) {
+		cb(l, arg);
+		free(l);
+	}
+	evbuffer_free(b);
 }
 
 static void
@@ -549,6 +566,23 @@ udproxy_mask_signals(int how)
 	for (i = 0; i < sizeof(udproxy_signals) / sizeof(int); i++)
 		sigaddset(&set, udproxy_signals[i]);
 	sigprocmask(how, &set, NULL);
+}
+
+/*
+ * After the daemon's fork: every event base (the main one, each worker
+ * thread's) gets kernel objects of the child's own.
+ */
+int
+udproxy_reinit(struct udproxy *up)
+{
+	size_t	i;
+
+	if (event_reinit(up->base) == -1)
+		return -1;
+	for (i = 1; i < up->nworkers; i++)
+		if (event_reinit(up->workers[i]->base) == -1)
+			return -1;
+	return 0;
 }
 
 /*

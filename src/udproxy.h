@@ -72,6 +72,7 @@ struct udproxy	*udproxy_new(void);
 int		 udproxy_apply(struct udproxy *, struct conf *, char *,
 		    size_t);
 void		 udproxy_reopen_logs(struct udproxy *);
+int		 udproxy_reinit(struct udproxy *);
 void		 udproxy_start(struct udproxy *);
 int		 udproxy_run(struct udproxy *);
 void		 udproxy_free(struct udproxy *);

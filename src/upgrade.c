@@ -353,7 +353,7 @@ upgrade_fail(struct upgrade *u, int killit, const char *fmt, ...)
 /* One route's instance on one worker: its listener, then its sessions. */
 static int
 upgrade_send_route(struct upgrade *u, struct route *r, uint32_t index,
-    struct upgrade_srec *batch)
+    const struct route_stats *st, struct upgrade_srec *batch)
 {
 	struct upgrade_lrec	 lr;
 	struct session		*s;
@@ -363,8 +363,7 @@ upgrade_send_route(struct upgrade *u, struct route *r, uint32_t index,
 	memset(&lr, 0, sizeof(lr));
 	lr.index = index;
 	lr.listen = r->listener->addr;
-	r->stats.sessions_active = r->nsessions;
-	lr.stats = r->stats;
+	lr.stats = *st;
 	if (upgrade_send(u->fd, UPGRADE_LISTENER, &lr, sizeof(lr),
 	    &r->listener->fd, 1, (uint32_t)r->worker->id + 1) == -1)
 		return -1;
@@ -396,6 +395,7 @@ upgrade_send_state(struct upgrade *u)
 	struct udproxy		*up = u->up;
 	struct upgrade_srec	*batch;
 	struct route		*r;
+	struct route_stats	 sum, zero;
 	const char		*path;
 	int			 fd;
 	size_t			 i;
@@ -403,10 +403,19 @@ upgrade_send_state(struct upgrade *u)
 	int			 rc = -1;
 
 	batch = xcalloc(UPGRADE_BATCH, sizeof(*batch));
-	for (i = 0; i < up->nroutes; i++)
+	memset(&zero, 0, sizeof(zero));
+	for (i = 0; i < up->nroutes; i++) {
+		/*
+		 * The route's figures, summed, go with its last listener and
+		 * zeros with the others: this binary adds them up again, and
+		 * one from before workers keeps the last record's.
+		 */
+		route_sum_stats(up->routes[i], &sum, NULL, NULL);
 		for (r = up->routes[i]; r != NULL; r = r->sibling)
-			if (upgrade_send_route(u, r, index++, batch) == -1)
+			if (upgrade_send_route(u, r, index++, r->sibling ==
+			    NULL ? &sum : &zero, batch) == -1)
 				goto done;
+	}
 	if (up->pidfile != NULL && upgrade_send(u->fd, UPGRADE_PIDFILE,
 	    up->pidfile->path, strlen(up->pidfile->path) + 1,
 	    &up->pidfile->fd, 1, 1) == -1)
