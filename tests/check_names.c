@@ -194,9 +194,14 @@ START_TEST(test_reload_unanswered_no_stall)
 	ck_assert_int_ge(daemon_log_count(d, "route 'b': upstream: cannot "
 	    "resolve 'never.test': timed out"), 1);
 	ck_assert_uint_ge(dnsmock_queries(dns), 1);
+	/*
+	 * A reload that waited for the name on the loop would hold a round
+	 * trip for the whole resolver_timeout; a busy machine delays one by
+	 * tens of ms (68 ms seen under load), so the bound sits between.
+	 */
 	if (h_slow() == 1)
-		ck_assert_msg(worst < 50000, "a round trip took %llu us during "
-		    "the reload", (unsigned long long)worst);
+		ck_assert_msg(worst < 200000, "a round trip took %llu us "
+		    "during the reload", (unsigned long long)worst);
 	/* Route b never came to be. */
 	ck_assert_int_eq(h_port_bindable(lb), 1);
 	close(fd);

@@ -401,7 +401,7 @@ START_TEST(port_not_shared_with_another_daemon)
 	uint16_t	 lp = h_free_port(AF_INET);
 	char		 conf2[300], dir2[256];
 	struct daemon	*d, *d2;
-	int		 i, fd;
+	int		 i, fd[20];
 	char		 buf[64];
 
 	writeconf("workers = 2;", lp, m->port, "");
@@ -419,14 +419,15 @@ START_TEST(port_not_shared_with_another_daemon)
 	    "second daemon: status %d", d2->status);
 	ck_assert_int_eq(daemon_log_count(d2, "Address already in use"), 1);
 	daemon_free(d2);
-	/* Every client is still the first daemon's. */
+	/* Every client is still the first daemon's (all open: 20 ports). */
 	for (i = 0; i < 20; i++) {
-		ck_assert_int_ge(fd = client_open(AF_INET, lp), 0);
-		ck_assert_int_eq(client_rt_str(fd, "mine", buf, sizeof(buf),
-		    2000), 0);
-		close(fd);
+		ck_assert_int_ge(fd[i] = client_open(AF_INET, lp), 0);
+		ck_assert_int_eq(client_rt_str(fd[i], "mine", buf,
+		    sizeof(buf), 2000), 0);
 	}
 	ck_assert_int_eq(daemon_stat(d, "a", "sessions_created"), 20);
+	for (i = 0; i < 20; i++)
+		close(fd[i]);
 	ck_assert_int_eq(daemon_stop(d), 0);
 	daemon_free(d);
 	mock_stop(m);
