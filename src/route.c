@@ -176,14 +176,15 @@ route_apply_rcvbuf(struct route *r)
 	int		got, forced;
 
 	got = listener_set_rcvbuf(r->listener, r->conf->rcvbuf, &forced);
+	if (got == -1) {
+		log_warning("route %s: cannot set the receive buffer of worker "
+		    "%zu's listener: %s", r->conf->name, r->worker->id,
+		    strerror(errno));
+		return;
+	}
 	/* Every worker's listener gets the same: worker 0 speaks for all. */
 	if (r->worker->id != 0)
 		return;
-	if (got == -1) {
-		log_warning("route %s: cannot set the receive buffer: %s",
-		    r->conf->name, strerror(errno));
-		return;
-	}
 	if (r->conf->rcvbuf != 0 && (unsigned int)got < want)
 		log_warning("route %s: receive_buffer_size %u capped at %d "
 		    "by net.core.rmem_max", r->conf->name, want, got);
