@@ -168,6 +168,10 @@ udproxy_workers_init(struct udproxy *up, const struct conf *conf)
 	}
 	if (n < 1)
 		n = 1;
+	if (n > 1)
+		log_info("%zu workers%s", n, conf->workers_auto &&
+		    n == conf->workers ? " (auto: the CPUs udproxy may run on)" :
+		    "");
 	up->workers = xreallocarray(up->workers, n, sizeof(*up->workers));
 	for (i = 1; i < n; i++)
 		up->workers[i] = worker_new(NULL);

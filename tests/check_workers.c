@@ -377,6 +377,11 @@ START_TEST(workers_auto)
 	writeconf("workers = \"auto\";", lp, m->port, "");
 	d = daemon_start(dir, conf, NULL);
 	ck_assert_ptr_nonnull(d);
+	if (ncpu > 1) {
+		snprintf(buf, sizeof(buf), "%ld workers (auto: the CPUs "
+		    "udproxy may run on)", ncpu);
+		ck_assert_int_eq(daemon_log_count(d, buf), 1);
+	}
 	ctl(&r, "status");
 	ck_assert_int_eq(status_value(r.out, "workers"), ncpu);
 	ck_assert_int_eq(worker_threads(d->pid), ncpu - 1);
