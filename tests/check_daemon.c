@@ -1355,6 +1355,7 @@ START_TEST(fd_budget_counts_workers)
 	char		 dbuf[64], conf[256];
 	const char	*dir;
 	struct daemon	*d;
+	long long	 cap[2];
 	int		 w, i;
 
 	for (i = 0; i < 3; i++)
@@ -1373,12 +1374,16 @@ START_TEST(fd_budget_counts_workers)
 		    m->port, p[2], m->port);
 		ck_assert_ptr_nonnull(d = daemon_start_rlimit(dir, conf, 200,
 		    200));
-		ck_assert_int_eq(daemon_max_sessions(d),
-		    200 - 32 - 3 * w - 4 * (w - 1));
+		cap[w - 1] = daemon_max_sessions(d);
 		ck_assert_int_eq(daemon_stop(d), 0);
 		daemon_free(d);
 		rmtree(dir);
 	}
+	/* valgrind keeps descriptors of its own below the limit. */
+	if (getenv("UDPROXY_WRAPPER") == NULL)
+		ck_assert_int_eq(cap[0], 200 - 32 - 3);
+	/* The second worker: its 3 listeners and 4 descriptors. */
+	ck_assert_int_eq(cap[0] - cap[1], 3 + 4);
 	mock_stop(m);
 }
 END_TEST
