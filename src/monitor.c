@@ -131,6 +131,7 @@ monitor_name_cb(const struct addr *addrs, size_t n, void *arg)
 		    "closed", r->conf->name, closed,
 		    r->conf->pool.members[mn->member].host);
 	monitor_members(mn->mon);
+	route_siblings_sync_checked(r);
 }
 
 static void

@@ -275,6 +275,8 @@ reload_commit(struct reload_plan *p, struct udproxy *up,
 			sum->kept++;
 		else
 			sum->changed++;
+		/* Every worker's pool has the new members now. */
+		route_siblings_sync_checked(r);
 	}
 	free(up->routes);
 	up->routes = routes;

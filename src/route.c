@@ -291,6 +291,31 @@ route_siblings_set_checked(struct route *r, const struct addr *a, int down)
 	route_pause_siblings(r, 0);
 }
 
+/*
+ * Every member's health-check verdict, worker 0's, on the other workers
+ * too: after a reload or a new answer changed the pools, where worker 0's
+ * monitor may have let go of a verdict without a transition to report.
+ */
+void
+route_siblings_sync_checked(struct route *r)
+{
+	struct route	*x;
+	struct upstream	*u, *u0;
+	size_t		 i;
+
+	if (r->sibling == NULL)
+		return;
+	route_pause_siblings(r, 1);
+	for (x = r->sibling; x != NULL; x = x->sibling)
+		for (i = 0; i < x->pool->nmembers; i++) {
+			u = x->pool->members[i];
+			u0 = pool_find(r->pool, &u->addr);
+			pool_set_checked(x->pool, u, u0 != NULL ?
+			    u0->checked_down : 0);
+		}
+	route_pause_siblings(r, 0);
+}
+
 /* A name's new addresses, for the other workers; returns sessions closed. */
 size_t
 route_siblings_set_addrs(struct route *r, size_t m, const struct addr *addrs,

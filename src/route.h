@@ -84,6 +84,7 @@ size_t		 route_set_addrs(struct route *, size_t, const struct addr *,
 		    size_t);
 void		 route_siblings_set_checked(struct route *,
 		    const struct addr *, int);
+void		 route_siblings_sync_checked(struct route *);
 size_t		 route_siblings_set_addrs(struct route *, size_t,
 		    const struct addr *, size_t);
 struct upstream	*route_pick(struct route *, const struct addr_key *,

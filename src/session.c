@@ -55,7 +55,8 @@ session_limit_reached(struct route *r, uint64_t now)
 		cap = r->conf->max_sessions;
 		scope = "route";
 	} else if (!worker_session_room(w)) {
-		/* The route's slot stays reserved for the next client. */
+		/* The route's slot goes back: other workers may need it. */
+		session_count_release(r->count, &r->count_reserved);
 		cap = w->max_sessions;
 		scope = "global";
 	} else
@@ -255,6 +256,7 @@ session_new(struct route *r, const struct dgram *d,
 	if (event_add(&s->ev, NULL) == -1) {
 		r->stats.drop_event_error++;
 		route_event_error(r, "a session's upstream socket", now);
+		pool_detach(r->pool, u);
 		close(fd);
 		free(s);
 		session_unreserve(r);

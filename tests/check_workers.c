@@ -514,6 +514,140 @@ START_TEST(health_checked_once_for_all_workers)
 END_TEST
 
 /*
+ * A verdict worker 0's monitor drops without a transition reaches every
+ * worker: "two" checked down, then configured down (its check stops),
+ * then configured up again (a fresh check, which starts up): both
+ * workers pick it again, not only worker 0 (half the clients got "two"
+ * on worker 0 only before the fix).
+ */
+START_TEST(health_verdict_dropped_by_reload)
+{
+	struct mock	*m1 = mock_start(AF_INET, 0, MOCK_PEER, "one");
+	struct mock	*m2 = mock_start(AF_INET, h_free_port(AF_INET),
+			    MOCK_PEER, "two");
+	uint16_t	 lp = h_free_port(AF_INET), p2 = m2->port;
+	static const char hc[] = "health_check = { interval = 0.1; "
+	    "timeout = 0.05; send = \"ping\"; rise = 2; fall = 2; };";
+	char		 tag[32], down[128];
+	struct daemon	*d;
+	struct h_run	 r;
+	int		 fd[40], i, twos = 0;
+
+	h_write_file(conf, "control = \"%s\";\nworkers = 2;\nroutes = ( { "
+	    "name = \"a\"; listen = \"127.0.0.1:%u\"; upstreams = ( "
+	    "\"127.0.0.1:%u\", \"127.0.0.1:%u\" ); %s } );\n", sock, lp,
+	    m1->port, p2, hc);
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	snprintf(down, sizeof(down), "route a: upstream 127.0.0.1:%u is down",
+	    p2);
+	mock_stop(m2);
+	ck_assert_int_eq(daemon_wait_log(d, down, 1, 5000), 0);
+	m2 = mock_start(AF_INET, p2, MOCK_PEER, "two");
+	ck_assert_ptr_nonnull(m2);
+	h_write_file(conf, "control = \"%s\";\nworkers = 2;\nroutes = ( { "
+	    "name = \"a\"; listen = \"127.0.0.1:%u\"; upstreams = ( "
+	    "\"127.0.0.1:%u\", { address = \"127.0.0.1:%u\"; down = true; "
+	    "} ); %s } );\n", sock, lp, m1->port, p2, hc);
+	ctl(&r, "reload");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	h_write_file(conf, "control = \"%s\";\nworkers = 2;\nroutes = ( { "
+	    "name = \"a\"; listen = \"127.0.0.1:%u\"; upstreams = ( "
+	    "\"127.0.0.1:%u\", \"127.0.0.1:%u\" ); %s } );\n", sock, lp,
+	    m1->port, p2, hc);
+	ctl(&r, "reload");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	h_sleep_ms(500);
+	/* Round robin on each worker: about half of 40 clients get "two". */
+	for (i = 0; i < 40; i++) {
+		ck_assert_int_ge(fd[i] = client_open(AF_INET, lp), 0);
+		rt_tag(fd[i], "z", tag, sizeof(tag));
+		twos += strcmp(tag, "two") == 0;
+	}
+	ctl(&r, "status");
+	check_spread(r.out, 40);
+	ck_assert_msg(twos >= 18 && twos <= 22, "%d of 40 clients on two",
+	    twos);
+	for (i = 0; i < 40; i++)
+		close(fd[i]);
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m1);
+	mock_stop(m2);
+}
+END_TEST
+
+/* Waits (bounded) until status says the daemon has n sessions. */
+static void
+wait_sessions(long long n)
+{
+	struct h_run	r;
+	int		i;
+
+	for (i = 0; i < 100 * h_slow(); i++) {
+		ctl(&r, "status");
+		if (status_value(r.out, "sessions") == n)
+			return;
+		h_sleep_ms(50);
+	}
+	ck_abort_msg("sessions never %lld: %s", n, r.out);
+}
+
+/*
+ * A route's slot reserved by one worker while the global budget was full
+ * goes back: once room comes free, a new client of the route is served
+ * on whichever worker the kernel gives it (it was refused on the other
+ * worker for as long as the first held the slot). Four rounds, as the
+ * kernel's hash decides the worker.
+ */
+START_TEST(route_slot_not_kept_at_global_limit)
+{
+	struct mock	*m = mock_start(AF_INET, 0, MOCK_ECHO, NULL);
+	uint16_t	 la = h_free_port(AF_INET), lb = h_free_port(AF_INET);
+	char		 buf[64];
+	struct daemon	*d;
+	int		 round, i, ca, cb[6], c;
+
+	h_write_file(conf, "control = \"%s\";\nworkers = 2;\n"
+	    "max_sessions = 1;\nroutes = (\n"
+	    " { name = \"a\"; listen = \"127.0.0.1:%u\"; upstream = "
+	    "\"127.0.0.1:%u\"; idle_timeout = 0.3; },\n"
+	    " { name = \"b\"; listen = \"127.0.0.1:%u\"; upstream = "
+	    "\"127.0.0.1:%u\"; idle_timeout = 0.3; max_sessions = 1; } );\n",
+	    sock, la, m->port, lb, m->port);
+	d = daemon_start(dir, conf, NULL);
+	ck_assert_ptr_nonnull(d);
+	for (round = 0; round < 4; round++) {
+		ck_assert_int_ge(ca = client_open(AF_INET, la), 0);
+		ck_assert_int_eq(client_rt_str(ca, "a", buf, sizeof(buf),
+		    2000), 0);
+		/* The global budget is full: b's clients are refused. */
+		for (i = 0; i < 6; i++) {
+			ck_assert_int_ge(cb[i] = client_open(AF_INET, lb), 0);
+			ck_assert_int_eq(send(cb[i], "b", 1, 0), 1);
+		}
+		for (i = 0; i < 6; i++) {
+			ck_assert_int_le(client_recv(cb[i], buf, sizeof(buf),
+			    i == 0 ? 300 : 10), 0);
+			close(cb[i]);
+		}
+		close(ca);
+		wait_sessions(0);
+		/* Room again: b's next client is served, on either worker. */
+		ck_assert_int_ge(c = client_open(AF_INET, lb), 0);
+		ck_assert_msg(client_rt_str(c, "b", buf, sizeof(buf),
+		    2000) == 0, "round %d: refused with the budget free",
+		    round);
+		close(c);
+		wait_sessions(0);
+	}
+	ck_assert_int_eq(daemon_stop(d), 0);
+	daemon_free(d);
+	mock_stop(m);
+}
+END_TEST
+
+/*
  * A worker whose event loop fails takes the daemon down, loudly: exit
  * status 1 and the reason in the log, never a daemon that runs on with
  * some of its clients unserved. The shim fails worker 1's epoll_wait once
@@ -569,6 +703,8 @@ main(void)
 	tcase_add_test(tc, workers_auto);
 	tcase_add_test(tc, worker_failure_is_fatal);
 	tcase_add_test(tc, health_checked_once_for_all_workers);
+	tcase_add_test(tc, health_verdict_dropped_by_reload);
+	tcase_add_test(tc, route_slot_not_kept_at_global_limit);
 	tcase_add_test(tc, port_not_shared_with_another_daemon);
 	suite_add_tcase(s, tc);
 	return h_run_suite(s);
