@@ -58,42 +58,35 @@ stats_upstream_add(struct upstream_stats *dst,
 #undef STATS_ADD
 }
 
+/* "name=value ..." for the nd figures of st that d lists, in list order. */
+static size_t
+stats_format_list(const void *st, const struct stats_desc *d, size_t nd,
+    char *buf, size_t len)
+{
+	size_t	off = 0, i;
+	int	n;
+
+	buf[0] = '\0';
+	for (i = 0; i < nd && off < len; i++) {
+		n = snprintf(buf + off, len - off, "%s%s=%" PRIu64,
+		    off == 0 ? "" : " ", d[i].name, stats_get(st, &d[i]));
+		if (n > 0)
+			off += (size_t)n;
+	}
+	return off < len ? off : len - 1;
+}
+
 /* "rx_datagrams=1 rx_bytes=5 ...": one word per counter, in list order. */
 size_t
 stats_format(const struct route_stats *st, char *buf, size_t len)
 {
-	size_t	off = 0;
-	int	n;
-
-	buf[0] = '\0';
-#define STATS_PRINT(name, kind, help)					\
-	if (off < len) {						\
-		n = snprintf(buf + off, len - off, "%s%s=%" PRIu64,	\
-		    off == 0 ? "" : " ", #name, st->name);		\
-		if (n > 0)						\
-			off += (size_t)n;				\
-	}
-	ROUTE_STATS(STATS_PRINT)
-#undef STATS_PRINT
-	return off < len ? off : len - 1;
+	return stats_format_list(st, stats_descs, stats_ndescs, buf, len);
 }
 
 /* The same for a pool member: "rx_datagrams=1 ... check_ups=0". */
 size_t
 stats_upstream_format(const struct upstream_stats *st, char *buf, size_t len)
 {
-	size_t	off = 0;
-	int	n;
-
-	buf[0] = '\0';
-#define STATS_PRINT(name, kind, help)					\
-	if (off < len) {						\
-		n = snprintf(buf + off, len - off, "%s%s=%" PRIu64,	\
-		    off == 0 ? "" : " ", #name, st->name);		\
-		if (n > 0)						\
-			off += (size_t)n;				\
-	}
-	UPSTREAM_STATS(STATS_PRINT)
-#undef STATS_PRINT
-	return off < len ? off : len - 1;
+	return stats_format_list(st, stats_upstream_descs,
+	    stats_upstream_ndescs, buf, len);
 }
