@@ -46,7 +46,7 @@ monitor_health_cb(struct health_target *t, int up, void *arg)
 			u->stats.check_downs++;
 	}
 	pool_set_checked(mon->r->pool, u, !up);
-	route_siblings_set_checked(mon->r, health_target_addr(t), !up);
+	route_siblings_sync_checked(mon->r);
 }
 
 struct monitor_key {

@@ -225,7 +225,7 @@ size_t
 route_set_conf(struct route *r, const struct route_conf *rc)
 {
 	unsigned int	old = r->conf->rcvbuf;
-	size_t		closed = 0, i;
+	size_t		closed = 0;
 
 	r->conf = rc;
 	if (rc->rcvbuf != old)
@@ -233,12 +233,9 @@ route_set_conf(struct route *r, const struct route_conf *rc)
 	guard_route_reconf(r);
 	if (pool_apply(r->pool, &rc->pool) > 0)
 		closed = route_prune(r);
+	/* The other workers' verdicts follow at the end of the commit. */
 	if (r->monitor != NULL)
 		monitor_apply(r->monitor);
-	else if (rc->health == NULL)
-		/* Worker 0's monitor let go of its checks: so does this one. */
-		for (i = 0; i < r->pool->nmembers; i++)
-			pool_set_checked(r->pool, r->pool->members[i], 0);
 	route_schedule_expire(r, clock_ms());
 	return closed;
 }
@@ -275,26 +272,11 @@ route_pause_siblings(struct route *r, int pause)
 		worker_pause_wait(x->worker);
 }
 
-/* A health check's verdict on address a, for the other workers. */
-void
-route_siblings_set_checked(struct route *r, const struct addr *a, int down)
-{
-	struct route	*x;
-	struct upstream	*u;
-
-	if (r->sibling == NULL)
-		return;
-	route_pause_siblings(r, 1);
-	for (x = r->sibling; x != NULL; x = x->sibling)
-		if ((u = pool_find(x->pool, a)) != NULL)
-			pool_set_checked(x->pool, u, down);
-	route_pause_siblings(r, 0);
-}
-
 /*
  * Every member's health-check verdict, worker 0's, on the other workers
- * too: after a reload or a new answer changed the pools, where worker 0's
- * monitor may have let go of a verdict without a transition to report.
+ * too: after a verdict, and after a reload or a new answer changed the
+ * pools (where worker 0's monitor may let go of a verdict, or health
+ * checks altogether, without a transition to report).
  */
 void
 route_siblings_sync_checked(struct route *r)

@@ -82,8 +82,6 @@ void		 route_free_chain(struct route *);
 size_t		 route_set_conf(struct route *, const struct route_conf *);
 size_t		 route_set_addrs(struct route *, size_t, const struct addr *,
 		    size_t);
-void		 route_siblings_set_checked(struct route *,
-		    const struct addr *, int);
 void		 route_siblings_sync_checked(struct route *);
 size_t		 route_siblings_set_addrs(struct route *, size_t,
 		    const struct addr *, size_t);

@@ -178,7 +178,6 @@ udproxy_workers_init(struct udproxy *up, const struct conf *conf)
 	up->nworkers = n;
 	for (i = 0; i < n; i++) {
 		up->workers[i]->id = i;
-		up->workers[i]->nworkers = n;
 		up->workers[i]->budget = &up->workers[0]->own_budget;
 	}
 }
@@ -352,15 +351,15 @@ udproxy_watches_names(const struct conf *conf)
 }
 
 /*
- * The resolver worker w's resolve_interval watches use, made for conf on
- * w's event base (a resolver's callbacks run on its base's thread) and
- * handed over before the commit; returns the one it replaces (to free
+ * The resolver the routes' resolve_interval watches use, made for conf on
+ * worker 0's base (the main thread's: only worker 0's instance of a route
+ * watches names) before the commit; returns the one it replaces (to free
  * once the commit has moved every watch), or NULL.
  */
 static struct resolve *
-udproxy_set_resolver(struct udproxy *up, struct worker *w,
-    const struct conf *conf)
+udproxy_set_resolver(struct udproxy *up, const struct conf *conf)
 {
+	struct worker	*w = up->workers[0];
 	struct resolve	*old = w->resolver, *r = NULL;
 	char		 err[CONF_ERRLEN];
 
@@ -371,16 +370,13 @@ udproxy_set_resolver(struct udproxy *up, struct worker *w,
 			old = NULL;
 		} else if ((r = resolve_new(w->base,
 		    (const char *const *)conf->resolvers, conf->nresolvers,
-		    conf->resolver_timeout_ms, err, sizeof(err))) == NULL &&
-		    w->id == 0)
+		    conf->resolver_timeout_ms, err, sizeof(err))) == NULL)
 			log_warning("%s: names are not re-resolved: %s",
 			    conf->path, err);
 	}
 	w->resolver = r;
 	w->resolve_min_ms = conf->resolve_min_ms;
 	w->resolve_max_ms = conf->resolve_max_ms;
-	if (w->id == 0)
-		up->resolver = r;
 	return old;
 }
 
@@ -427,7 +423,7 @@ udproxy_apply(struct udproxy *up, struct conf *conf, char *msg,
 	 * The routes' monitors run on worker 0, the main thread's: their
 	 * resolver is made (files read) before the workers stop.
 	 */
-	oldr = udproxy_set_resolver(up, up->workers[0], conf);
+	oldr = udproxy_set_resolver(up, conf);
 	/* The workers stand still while their routes change, no longer. */
 	udproxy_pause(up);
 	/* What the commit logs is logged at the level the new file asks for. */
@@ -633,8 +629,7 @@ udproxy_free(struct udproxy *up)
 	for (i = 0; i < up->nroutes; i++)
 		route_free_chain(up->routes[i]);
 	free(up->routes);
-	for (i = 0; i < up->nworkers; i++)
-		resolve_free(up->workers[i]->resolver);
+	resolve_free(up->workers[0]->resolver);
 	stats_http_free(up->http);
 	/* After the routes: their sessions' last lines are in, flushed. */
 	for (i = 0; i < up->nalogs; i++)

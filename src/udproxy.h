@@ -42,7 +42,6 @@ struct udproxy {
 	size_t			 nroutes;
 	struct event		*ev_signal[5];
 	struct reloader		*reloader;	/* the reload pipeline */
-	struct resolve		*resolver;	/* for resolve_interval */
 	struct control		*control;	/* NULL: none */
 	const char		*control_default; /* without 'control' */
 	uint64_t		 started_ms;

@@ -52,7 +52,6 @@ worker_new(struct event_base *base)
 
 	w = xcalloc(1, sizeof(*w));
 	w->wakefd = -1;
-	w->nworkers = 1;
 	w->budget = &w->own_budget;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);

@@ -59,11 +59,10 @@ struct worker {
 	size_t			 max_sessions;	/* of budget */
 	int			 reserved;	/* a slot of budget */
 	uint64_t		 sessions_refused; /* at max_sessions */
-	struct resolve		*resolver;	/* for resolve_interval */
+	struct resolve		*resolver;	/* resolve_interval; worker 0 */
 	uint64_t		 resolve_min_ms;
 	uint64_t		 resolve_max_ms;
 	size_t			 id;		/* 0: on the main thread */
-	size_t			 nworkers;	/* in the daemon */
 	/* A worker with a thread (id > 0), once worker_start ran: */
 	int			 threaded;
 	pthread_t		 thread;
