@@ -3,13 +3,13 @@
 # SPDX-License-Identifier: ISC (see the LICENSE file)
 # bench/dns.sh -- DNS queries through udproxy, nginx's stream module,
 # dnsdist (one listener, no cache) and the floor relay to one nsd, side by
-# side in one run, with udpload's DNS mode (-Q) as the client; prints
-# medians and the ratios udproxy/nginx, udproxy/dnsdist, udproxy/floor.
-# See bench/README.md ("DNS").
+# side in one run, with dnsperf and udpload's DNS mode (-Q) as the clients;
+# prints medians and the ratios udproxy/nginx, udproxy/dnsdist,
+# udproxy/floor, one table per client.  See bench/README.md ("DNS").
 #
-# Knobs: UDPROXY NGINX NGINX_STREAM_MODULE NSD DNSDIST PROXY_CPUS=0
-# LOAD_CPUS=1 ROUNDS=3 DURATION=5 WARMUP=0.5 CLIENTS=64 WINDOW=8 NOPIN=1
-# KEEP=1 OTHER_MAX=10.  Loopback only; every process started here leads its
+# Knobs: UDPROXY NGINX NGINX_STREAM_MODULE NSD DNSDIST DNSPERF PROXY_CPUS=0
+# LOAD_CPUS=1 ROUNDS=3 DURATION=5 WARMUP=0.5 CLIENTS=64 WINDOW=8
+# LOADGENS="dnsperf udpload" NOPIN=1 KEEP=1 OTHER_MAX=10.  Loopback only; every process started here leads its
 # own process group and those groups, and nothing else, are ended on exit.
 set -euo pipefail
 
@@ -20,6 +20,8 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 NGINX_STREAM_MODULE=${NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}
 NSD=${NSD:-/usr/sbin/nsd}
 DNSDIST=${DNSDIST:-/usr/bin/dnsdist}
+DNSPERF=${DNSPERF:-/usr/bin/dnsperf}
+LOADGENS=${LOADGENS:-dnsperf udpload}
 PROXY_CPUS=${PROXY_CPUS:-0}
 LOAD_CPUS=${LOAD_CPUS:-1}
 ROUNDS=${ROUNDS:-3}
@@ -30,7 +32,7 @@ WINDOW=${WINDOW:-8}
 NOPIN=${NOPIN:-0}
 KEEP=${KEEP:-0}
 OTHER_MAX=${OTHER_MAX:-10}
-LIFE=$((ROUNDS * 5 * (DURATION + 20) + 120))
+LIFE=$((ROUNDS * 10 * (DURATION + 20) + 120))
 
 PIDS=()
 TMP=$(mktemp -d /tmp/udproxy-dns.XXXXXX)
@@ -89,6 +91,13 @@ childticks() {
 
 for b in "$UDPROXY" "$NGINX" "$NSD" "$DNSDIST"; do
 	[[ -x $b ]] || die "missing $b"
+done
+for g in $LOADGENS; do
+	case $g in
+	udpload) ;;
+	dnsperf) [[ -x $DNSPERF ]] || die "missing $DNSPERF (Debian: dnsperf)" ;;
+	*) die "unknown load generator $g (LOADGENS: dnsperf udpload)" ;;
+	esac
 done
 CFLAGS="-std=c11 -O2 -Wall -Wextra"
 gcc $CFLAGS -o "$TMP/udpload" udpload.c || die "cannot build udpload"
@@ -206,38 +215,67 @@ done
 [[ -z $(grep -i 'secpoll\|security status' "$TMP/dnsdist.log" || true) ]] ||
     log "dns.sh: note: dnsdist log mentions security polling"
 
-RAW=$TMP/raw.tsv	# target round qps p50 p99 cpu_us/query lost other%
+printf '%s A\n' "$QNAME" >"$TMP/queries.txt"
+RAW=$TMP/raw.tsv	# target round qps p50 p99 cpu_us/query lost other% loadgen
 : >"$RAW"
+# One closed-loop run of load generator $3 against target $1.  Sets QPS P50
+# P99 SENT RECV LOST; dnsperf reports no percentiles, only the mean and
+# its standard deviation (its columns hold those instead).
+load_udpload() {
+	local out
+	out=$(timeout -k 2 $((DURATION + 15)) "${PIN_LOAD[@]}" "$LOAD" -Q "$QNAME" \
+	    -n "$CLIENTS" -w "$WINDOW" -d "$DURATION" -W "$WARMUP" \
+	    -l "dns/$1/$2" "${ADDR[$1]}") || log "dns.sh: udpload against $1 failed"
+	printf '%s\n' "$out" >>"$TMP/load.jsonl"
+	QPS=$(jget replies_per_s "$out") P50=$(jget p50_us "$out") P99=$(jget p99_us "$out")
+	SENT=$(jget sent "$out") RECV=$(jget received "$out")
+	LOST=$(( $(jget lost "$out") + $(jget late "$out") + $(jget bad "$out") ))
+}
+# dnsperf: CLIENTS sockets (one session each in a proxy), CLIENTS x WINDOW
+# queries outstanding, the same query over and over; a query without an
+# answer after 1 s is lost.  It has no warm-up, so its first WARMUP is in.
+load_dnsperf() {
+	local out host=${ADDR[$1]%:*} port=${ADDR[$1]##*:}
+	out=$(timeout -k 2 $((DURATION + 15)) "${PIN_LOAD[@]}" "$DNSPERF" -s "$host" \
+	    -p "$port" -d "$TMP/queries.txt" -c "$CLIENTS" -q $((CLIENTS * WINDOW)) \
+	    -l "$DURATION" -t 1 -O suppress=timeouts,unexpected 2>&1) ||
+	    log "dns.sh: dnsperf against $1 failed"
+	printf 'dnsperf %s %s\n%s\n' "$1" "$2" "$out" >>"$TMP/dnsperf.log"
+	QPS=$(awk '/Queries per second:/ { printf "%.0f", $4 }' <<<"$out")
+	P50=$(awk '/Average Latency \(s\):/ { printf "%.0f", $4 * 1e6 }' <<<"$out")
+	P99=$(awk '/Latency StdDev \(s\):/ { printf "%.0f", $4 * 1e6 }' <<<"$out")
+	SENT=$(awk '/Queries sent:/ { print $3 }' <<<"$out")
+	RECV=$(awk '/Queries completed:/ { print $3 }' <<<"$out")
+	LOST=$(awk '/Queries lost:/ { print $3 }' <<<"$out")
+	[[ -n $QPS && -n $SENT ]] || { log "dns.sh: no dnsperf statistics: $out"; QPS=0 SENT=0 RECV=0 LOST=0; }
+}
 run() {
-	local t=$1 r=$2 pid=${PID[$1]} c0 c1 a0 a1 k0 k1 n0 n1 t0 t1 out cpu other
+	local t=$1 r=$2 g=$3 pid=${PID[$1]} c0 c1 a0 a1 k0 k1 n0 n1 t0 t1 cpu other
 	kill -0 "$pid" 2>/dev/null || die "$t is gone"
 	t0=$(date +%s%N) a0=$(allbusy) c0=$(grouptick "$pid") n0=$(grouptick "$NSD_PID")
 	childticks; k0=$CHILD_TICKS
-	out=$(timeout -k 2 $((DURATION + 15)) "${PIN_LOAD[@]}" "$LOAD" -Q "$QNAME" \
-	    -n "$CLIENTS" -w "$WINDOW" -d "$DURATION" -W "$WARMUP" \
-	    -l "dns/$t/$r" "${ADDR[$t]}") || log "dns.sh: load against $t failed"
+	"load_$g" "$t" "$r"
 	childticks; k1=$CHILD_TICKS
 	c1=$(grouptick "$pid") n1=$(grouptick "$NSD_PID") a1=$(allbusy) t1=$(date +%s%N)
 	[[ $t == direct ]] && n1=$n0
-	printf '%s\n' "$out" >>"$TMP/load.jsonl"
-	cpu=$(awk -v c=$((c1 - c0)) -v s="$(jget sent "$out")" -v r="$(jget received "$out")" \
+	cpu=$(awk -v c=$((c1 - c0)) -v s="$SENT" -v r="$RECV" \
 	    -v u="$TICK_US" 'BEGIN { printf "%.2f", (s + r > 0 ? c * u / (s + r) : 0) }')
 	other=$(awk "BEGIN { v = ($a1 - $a0 - ($c1 - $c0) - ($n1 - $n0) - ($k1 - $k0)) * $TICK_US * 100000 / ($t1 - $t0); printf \"%.0f\", v < 0 ? 0 : v }")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$(jget replies_per_s "$out")" \
-	    "$(jget p50_us "$out")" "$(jget p99_us "$out")" "$cpu" \
-	    "$(( $(jget lost "$out") + $(jget late "$out") + $(jget bad "$out") ))" \
-	    "$other" >>"$RAW"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$QPS" "$P50" "$P99" \
+	    "$cpu" "$LOST" "$other" "$g" >>"$RAW"
 	log "  dns $(tail -n 1 "$RAW")"
 }
 log "dns.sh: targets ${TARGETS[*]}, $CLIENTS clients x $WINDOW, pin ${PIN_PROXY[*]:-none} / ${PIN_LOAD[*]:-none}"
 for ((r = 1; r <= ROUNDS; r++)); do
 	order=("${TARGETS[@]}")
 	((r % 2)) || order=(floor dnsdist nginx udproxy direct)
-	for t in "${order[@]}"; do run "$t" "$r"; done
+	for g in $LOADGENS; do
+		for t in "${order[@]}"; do run "$t" "$r" "$g"; done
+	done
 done
 
 med() {
-	awk -F '\t' -v t="$1" -v c="$2" '$1 == t && $c != "" { v[n++] = $c }
+	awk -F '\t' -v t="$1" -v c="$2" -v g="$G" '$1 == t && $9 == g && $c != "" { v[n++] = $c }
 	    END { if (!n) { print "-"; exit }
 		for (i = 0; i < n; i++) for (j = i; j > 0 && v[j-1] + 0 > v[j] + 0; j--) {
 		    x = v[j]; v[j] = v[j-1]; v[j-1] = x }
@@ -252,10 +290,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 
 	    "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); $CLIENTS clients x window $WINDOW," \
 	    "${DURATION}s, rounds $ROUNDS (medians); loadavg $(cut -d ' ' -f 1-3 /proc/loadavg)"
 	echo
+	for G in $LOADGENS; do
+	if [[ $G == dnsperf ]]; then
+		metrics=("queries/s:3" "mean latency us:4" "latency sd us:5" "CPU us/datagram:6" "lost/run:7" "other CPU %:8")
+		echo "dnsperf $("$DNSPERF" -h 2>&1 | sed -n 's/^Version //p'), -c $CLIENTS -q $((CLIENTS * WINDOW)) -l $DURATION:"
+	else
+		metrics=("queries/s:3" "p50 us:4" "p99 us:5" "CPU us/datagram:6" "lost/run:7" "other CPU %:8")
+		echo "udpload -Q, $CLIENTS clients x window $WINDOW, ${DURATION}s:"
+	fi
+	echo
 	printf '| %-16s | %8s | %8s | %8s | %8s | %8s | %7s | %7s | %7s |\n' metric direct \
 	    udproxy nginx dnsdist floor udp/ngx udp/dd udp/flr
 	echo "|------------------|----------|----------|----------|----------|----------|---------|---------|---------|"
-	for m in "queries/s:3" "p50 us:4" "p99 us:5" "CPU us/datagram:6" "lost/run:7" "other CPU %:8"; do
+	for m in "${metrics[@]}"; do
 		IFS=: read -r label c <<<"$m"
 		u=$(med udproxy "$c")
 		printf '| %-16s | %8s | %8s | %8s | %8s | %8s | %7s | %7s | %7s |\n' "$label" \
@@ -264,6 +311,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 
 		    "$(ratio "$u" "$(med dnsdist "$c")")" "$(ratio "$u" "$(med floor "$c")")"
 	done
 	echo
+	done
 	echo "(CPU of direct = nsd's. CPU of dnsdist covers all its threads, pinned like the others.)"
 	awk -F '\t' -v lim="$OTHER_MAX" '$8 + 0 > lim { n++; s = s " " $1 "/r" $2 ":" $8 "%" }
 	    END { if (n) print "WARNING: " n " runs had more than " lim "% of a CPU used by other processes:" s }' "$RAW"
