@@ -495,6 +495,47 @@ START_TEST(runs_keep_sizes)
 END_TEST
 
 /*
+ * With download_rate, replies are read one at a time, at most a batch's
+ * worth per wake-up. Session sockets are edge-triggered: a burst of more
+ * than that, queued while the daemon sleeps, gets one readiness event,
+ * so the rest must be read on without one. A rate far above the burst
+ * keeps the pacing itself out of the way.
+ */
+START_TEST(paced_burst_all_read)
+{
+	uint16_t		 lp = h_free_port(AF_INET), up;
+	int			 s = sink_open(&up), c;
+	unsigned char		 buf[256];
+	struct sockaddr_in	 to;
+	struct daemon		*d;
+	unsigned int		 i, burst = 150;
+
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; download_rate = 100000000; } );\n",
+	    lp, up);
+	c = client(lp);
+	ck_assert_int_eq(send(c, "hello", 5, 0), 5);
+	ck_assert_int_eq(sink_recv(s, buf, sizeof(buf), &to, 3000), 5);
+	daemon_signal(d, SIGSTOP);
+	for (i = 0; i < burst; i++) {
+		fill(buf, 100, 5, i);
+		ck_assert_int_eq(sendto(s, buf, 100, 0,
+		    (struct sockaddr *)&to, sizeof(to)), 100);
+	}
+	daemon_signal(d, SIGCONT);
+	for (i = 0; i < burst; i++) {
+		ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 3000), 100);
+		ck_assert(pattern_ok(buf, 100, 5, i));
+	}
+	ck_assert_int_eq(client_recv(c, buf, sizeof(buf), 200), -1);
+	ck_assert_int_eq(wait_stat(d, "tx_datagrams", burst), burst);
+	close(c);
+	stop(d);
+	close(s);
+}
+END_TEST
+
+/*
  * Where the kernel refuses a GSO send (EIO, as on a device that cannot
  * segment; injected with LD_PRELOAD), the replies still arrive, one by
  * one, exact and in order, GSO is turned off once with a warning, and the
@@ -563,6 +604,7 @@ main(void)
 	tcase_add_test(tc, burst_no_loss);
 	tcase_add_test(tc, mixed_sizes_keep_order);
 	tcase_add_test(tc, runs_keep_sizes);
+	tcase_add_test(tc, paced_burst_all_read);
 	tcase_add_test(tc, gso_refused_falls_back);
 	suite_add_tcase(s, tc);
 	return h_run_suite(s);
