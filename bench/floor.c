@@ -15,11 +15,14 @@
  * No idle timeout, no limits beyond -N sessions, no logging: whatever
  * udproxy spends above this is the price of its features.
  *
- *	floor [-t SECONDS] [-N SESSIONS] [-D BATCHES] [-i IDLE] [-g]
+ *	floor [-t SECONDS] [-N SESSIONS] [-D BATCHES] [-i IDLE] [-g] [-l]
  *	    LISTEN UPSTREAM
  *
  * -i closes sessions idle for more than IDLE seconds (a sweep of the
  * table once a second; 0, the default, keeps them for ever).
+ * Session sockets are edge-triggered (EPOLLET) and read until a short
+ * batch, as udproxy's are since 2026-12-04; -l makes them level-triggered,
+ * the floor of the results before that day.
  * -g sends runs of same-sized datagrams from one client to its session
  * socket (and runs of same-sized replies to one client) as one UDP GSO
  * super-datagram (UDP_SEGMENT) instead of sendmmsg.  The first line of
@@ -76,7 +79,7 @@ static size_t tabsize, nsess, maxsess = 100000;
 static time_t now, idle;
 static struct sockaddr_storage up_addr;
 static socklen_t up_len;
-static int gso;
+static int gso, level;
 
 /* Listener receive batch. */
 static struct mmsghdr lmsg[BATCH];
@@ -205,7 +208,7 @@ lookup(const struct sockaddr_storage *ss, socklen_t len, int ep)
 		return NULL;
 	}
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
+	ev.events = level ? EPOLLIN : EPOLLIN | EPOLLET;
 	ev.data.ptr = s;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		close(fd);
@@ -449,15 +452,21 @@ read_session(int lfd, struct sess *s)
 	size_t seglen = 0, nseg = 0;
 	int i, n;
 
-	n = recvmmsg(s->fd, smsg, BATCH, MSG_DONTWAIT, NULL);
-	c_syscalls++;
-	if (n <= 0)
-		return;
-	for (i = 0; i < n; i++) {
-		queue_reply(lfd, s, siov[i].iov_base, smsg[i].msg_len, &last,
-		    &seglen, &nseg);
-		c_tx++;
-	}
+	/*
+	 * Edge-triggered (the default), the socket must be left empty: a
+	 * short batch says it is.  Its buffer bounds the loop.
+	 */
+	do {
+		n = recvmmsg(s->fd, smsg, BATCH, MSG_DONTWAIT, NULL);
+		c_syscalls++;
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			queue_reply(lfd, s, siov[i].iov_base, smsg[i].msg_len,
+			    &last, &seglen, &nseg);
+			c_tx++;
+		}
+	} while (!level && n == BATCH);
 }
 
 int
@@ -473,7 +482,7 @@ main(int argc, char **argv)
 	int c, i, n, lfd, ep, maxbatches = 64, size = 4 << 20;
 	char host[INET6_ADDRSTRLEN];
 
-	while ((c = getopt(argc, argv, "t:N:D:gi:")) != -1) {
+	while ((c = getopt(argc, argv, "t:N:D:gi:l")) != -1) {
 		switch (c) {
 		case 'i':
 			idle = (time_t)atol(optarg);
@@ -489,6 +498,9 @@ main(int argc, char **argv)
 			break;
 		case 'g':
 			gso = 1;
+			break;
+		case 'l':
+			level = 1;
 			break;
 		default:
 			goto usage;
@@ -599,6 +611,6 @@ main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: floor [-t SECONDS] [-N SESSIONS] "
-	    "[-D BATCHES] [-i IDLE] [-g] LISTEN_ADDR:PORT UPSTREAM_ADDR:PORT\n");
+	    "[-D BATCHES] [-i IDLE] [-g] [-l] LISTEN_ADDR:PORT UPSTREAM_ADDR:PORT\n");
 	return 2;
 }
