@@ -15,14 +15,13 @@
  * No idle timeout, no limits beyond -N sessions, no logging: whatever
  * udproxy spends above this is the price of its features.
  *
- *	floor [-t SECONDS] [-N SESSIONS] [-D BATCHES] [-i IDLE] [-g] [-l]
+ *	floor [-t SECONDS] [-N SESSIONS] [-D BATCHES] [-i IDLE] [-g] [-e]
  *	    LISTEN UPSTREAM
  *
  * -i closes sessions idle for more than IDLE seconds (a sweep of the
  * table once a second; 0, the default, keeps them for ever).
- * Session sockets are edge-triggered (EPOLLET) and read until a short
- * batch, as udproxy's are since 2026-12-04; -l makes them level-triggered,
- * the floor of the results before that day.
+ * -e makes session sockets edge-triggered (EPOLLET), read until a short
+ * batch; measured on 2026-12-04, it gained nothing over level-triggered.
  * -g sends runs of same-sized datagrams from one client to its session
  * socket (and runs of same-sized replies to one client) as one UDP GSO
  * super-datagram (UDP_SEGMENT) instead of sendmmsg.  The first line of
@@ -79,7 +78,7 @@ static size_t tabsize, nsess, maxsess = 100000;
 static time_t now, idle;
 static struct sockaddr_storage up_addr;
 static socklen_t up_len;
-static int gso, level;
+static int gso, edge;
 
 /* Listener receive batch. */
 static struct mmsghdr lmsg[BATCH];
@@ -208,7 +207,7 @@ lookup(const struct sockaddr_storage *ss, socklen_t len, int ep)
 		return NULL;
 	}
 	memset(&ev, 0, sizeof(ev));
-	ev.events = level ? EPOLLIN : EPOLLIN | EPOLLET;
+	ev.events = edge ? EPOLLIN | EPOLLET : EPOLLIN;
 	ev.data.ptr = s;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		close(fd);
@@ -453,8 +452,8 @@ read_session(int lfd, struct sess *s)
 	int i, n;
 
 	/*
-	 * Edge-triggered (the default), the socket must be left empty: a
-	 * short batch says it is.  Its buffer bounds the loop.
+	 * Edge-triggered (-e), the socket must be left empty: a short batch
+	 * says it is.  Its buffer bounds the loop.
 	 */
 	do {
 		n = recvmmsg(s->fd, smsg, BATCH, MSG_DONTWAIT, NULL);
@@ -466,7 +465,7 @@ read_session(int lfd, struct sess *s)
 			    &last, &seglen, &nseg);
 			c_tx++;
 		}
-	} while (!level && n == BATCH);
+	} while (edge && n == BATCH);
 }
 
 int
@@ -482,7 +481,7 @@ main(int argc, char **argv)
 	int c, i, n, lfd, ep, maxbatches = 64, size = 4 << 20;
 	char host[INET6_ADDRSTRLEN];
 
-	while ((c = getopt(argc, argv, "t:N:D:gi:l")) != -1) {
+	while ((c = getopt(argc, argv, "t:N:D:gi:e")) != -1) {
 		switch (c) {
 		case 'i':
 			idle = (time_t)atol(optarg);
@@ -499,8 +498,8 @@ main(int argc, char **argv)
 		case 'g':
 			gso = 1;
 			break;
-		case 'l':
-			level = 1;
+		case 'e':
+			edge = 1;
 			break;
 		default:
 			goto usage;
@@ -611,6 +610,6 @@ main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: floor [-t SECONDS] [-N SESSIONS] "
-	    "[-D BATCHES] [-i IDLE] [-g] [-l] LISTEN_ADDR:PORT UPSTREAM_ADDR:PORT\n");
+	    "[-D BATCHES] [-i IDLE] [-g] [-e] LISTEN_ADDR:PORT UPSTREAM_ADDR:PORT\n");
 	return 2;
 }

@@ -39,14 +39,6 @@
 static void	session_reply_cb(evutil_socket_t, short, void *);
 
 /*
- * Edge-triggered: epoll reports a session socket once per arrival
- * instead of polling it again in the next epoll_wait to find it empty
- * (level-triggered). So every read must leave the socket empty, or
- * activate the event again to read on in the next loop pass.
- */
-#define SESSION_EV	(EV_READ | EV_PERSIST | EV_ET)
-
-/*
  * Reserves room for a new session under the route's max_sessions and the
  * global budget (both counted over every worker), or counts the drop.
  */
@@ -258,7 +250,7 @@ session_new(struct route *r, const struct dgram *d,
 	s->last_ms = now;
 	s->src = LIMIT_NONE;
 	s->start_ms = now;
-	event_assign(&s->ev, r->worker->base, fd, SESSION_EV,
+	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	/* Unwatched, the session's replies would never be read: undo. */
 	if (event_add(&s->ev, NULL) == -1) {
@@ -436,7 +428,7 @@ session_adopt(struct route *r, int fd, const struct session_state *st)
 	s->src = LIMIT_NONE;
 	memcpy(s->pp_hdr, st->pp_hdr, pplen);
 	s->pp_len = s->pp_size = (uint16_t)pplen;
-	event_assign(&s->ev, r->worker->base, fd, SESSION_EV,
+	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	if (event_add(&s->ev, NULL) == -1) {
 		r->stats.drop_event_error++;
@@ -497,7 +489,7 @@ session_repin(struct session *s, uint64_t now)
 	event_del(&s->ev);
 	close(s->fd);
 	s->fd = fd;
-	event_assign(&s->ev, r->worker->base, fd, SESSION_EV,
+	event_assign(&s->ev, r->worker->base, fd, EV_READ | EV_PERSIST,
 	    session_reply_cb, s);
 	event_add(&s->ev, NULL);
 	s->up->stats.sessions_moved++;
@@ -845,10 +837,8 @@ session_reply_paced(struct session *s, int fd, uint64_t now)
 			continue;
 		}
 		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				r->stats.rx_errors++;
-				event_active(&s->ev, EV_READ, 0);
-			}
 			break;
 		}
 		guard_download_debit(s, (size_t)n);
@@ -857,9 +847,6 @@ session_reply_paced(struct session *s, int fd, uint64_t now)
 		else if (session_relay(s, buf, (size_t)n, now))
 			return;
 	}
-	/* Budget left, socket maybe not empty: on in the next pass. */
-	if (i == RXBATCH_MAX)
-		event_active(&s->ev, EV_READ, 0);
 	session_touch(s, now);
 }
 
@@ -886,16 +873,10 @@ session_reply_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != ECONNREFUSED) {
+		    errno != ECONNREFUSED)
 			r->stats.rx_errors++;
-			/* Edge-triggered: what is queued must still be read. */
-			event_active(&s->ev, EV_READ, 0);
-		}
 		return;
 	}
-	/* A full batch: more may wait, read in the next pass (fairness). */
-	if (n == RXBATCH_MAX)
-		event_active(&s->ev, EV_READ, 0);
 	/* The first reply after a request: its latency. */
 	if (s->req_us != 0 && n > 0) {
 		hist_record(&r->latency, clock_batch_us - s->req_us);
