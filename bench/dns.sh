@@ -9,8 +9,9 @@
 #
 # Knobs: UDPROXY NGINX NGINX_STREAM_MODULE NSD DNSDIST DNSPERF PROXY_CPUS=0
 # LOAD_CPUS=1 ROUNDS=3 DURATION=5 WARMUP=0.5 CLIENTS=64 WINDOW=8
-# LOADGENS="dnsperf udpload" NOPIN=1 KEEP=1 OTHER_MAX=10.  Loopback only; every process started here leads its
-# own process group and those groups, and nothing else, are ended on exit.
+# LOADGENS="dnsperf udpload" NOPIN=1 KEEP=1 OTHER_MAX=10.  Loopback only;
+# every process started here leads its own process group and those groups,
+# and nothing else, are ended on exit.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -227,11 +228,14 @@ load_udpload() {
 	    -n "$CLIENTS" -w "$WINDOW" -d "$DURATION" -W "$WARMUP" \
 	    -l "dns/$1/$2" "${ADDR[$1]}") || log "dns.sh: udpload against $1 failed"
 	printf '%s\n' "$out" >>"$TMP/load.jsonl"
+	local lost late bad
 	QPS=$(jget replies_per_s "$out") P50=$(jget p50_us "$out") P99=$(jget p99_us "$out")
 	SENT=$(jget sent "$out") RECV=$(jget received "$out")
+	SENT=${SENT:-0} RECV=${RECV:-0}
 	# Written off after 200 ms, less those answered later (see run.sh).
-	LOST=$(( $(jget lost "$out") - $(jget late "$out") ))
-	LOST=$(( (LOST > 0 ? LOST : 0) + $(jget bad "$out") ))
+	lost=$(jget lost "$out") late=$(jget late "$out") bad=$(jget bad "$out")
+	lost=${lost:-0} late=${late:-0}
+	LOST=$(( (lost > late ? lost - late : 0) + ${bad:-0} ))
 }
 # dnsperf: CLIENTS sockets (one session each in a proxy), CLIENTS x WINDOW
 # queries outstanding, the same query over and over; a query without an
