@@ -522,10 +522,12 @@ route_run_flush(struct route_run *run, uint64_t now)
 
 /*
  * Client datagrams are waiting: forward what the listener holds, batch by
- * batch, until it is empty or ROUTE_DRAIN_BATCHES were read. Reading only
- * one batch per wake-up starved the listener while thousands of session
- * callbacks ran in the same loop iteration, and its buffer overflowed;
- * the bound keeps a flood from starving the sessions' replies in turn.
+ * batch, until it is empty, ROUTE_DRAIN_BATCHES were read or
+ * ROUTE_DRAIN_SESSIONS sessions were set up. Reading only one batch per
+ * wake-up starved the listener while thousands of session callbacks ran
+ * in the same loop iteration, and its buffer overflowed; the bounds keep
+ * a flood, or a burst of new clients, from starving the sessions' replies
+ * in turn. What is left is read in the next pass (level-triggered).
  */
 static void
 route_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -538,6 +540,7 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 	const unsigned char *data;
 	size_t		 len;
 	uint64_t	 now = clock_batch_ms();
+	uint64_t	 created = r->stats.sessions_created;
 	int		 i, n, round;
 
 	(void)fd;
@@ -583,7 +586,8 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 		/* The batch's buffers are reused by the next receive. */
 		route_run_flush(&run, now);
 		/* A short batch: the socket is empty, spare the EAGAIN. */
-		if (n < RXBATCH_MAX)
+		if (n < RXBATCH_MAX ||
+		    r->stats.sessions_created - created >= ROUTE_DRAIN_SESSIONS)
 			break;
 	}
 	/* Only if adding the idle timer failed: sessions must still end. */

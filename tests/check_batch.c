@@ -8,6 +8,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -536,6 +537,119 @@ START_TEST(paced_burst_all_read)
 END_TEST
 
 /*
+ * Kernel receive time of the next datagram on fd (SO_TIMESTAMPNS, in ns
+ * of CLOCK_REALTIME), or -1 after timeout_ms.
+ */
+static int64_t
+recv_stamp(int fd, int timeout_ms)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(struct timespec))];
+	} ctl;
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	unsigned char	 buf[2048];
+	struct iovec	 iov = { buf, sizeof(buf) };
+	struct msghdr	 msg;
+	struct cmsghdr	*c;
+	struct timespec	 ts;
+
+	if (poll(&pfd, 1, timeout_ms * h_slow()) <= 0)
+		return -1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	if (recvmsg(fd, &msg, MSG_DONTWAIT) == -1)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
+	ck_abort_msg("no SCM_TIMESTAMPNS on a datagram");
+	return -1;
+}
+
+#define NEW_CLIENTS	1200
+
+/*
+ * A burst of new clients must not hold back the replies of a session that
+ * is already there: the listener's drain yields after ROUTE_DRAIN_SESSIONS
+ * (256) set-ups, give or take a batch. While the daemon sleeps, 1200 new
+ * clients send a datagram each, then the upstream answers the old
+ * session. The kernel's receive times say what the daemon did first: the
+ * reply reaches its client after at most a few hundred of the new
+ * clients' datagrams reached the upstream, not after all 1200 (as when
+ * the drain set up 4096 sessions in one go).
+ */
+START_TEST(new_clients_do_not_hold_replies)
+{
+	uint16_t		 lp = h_free_port(AF_INET), up;
+	int			 s = sink_open(&up), c, *fds, on = 1, i;
+	unsigned char		 buf[64];
+	struct sockaddr_in	 to;
+	struct rlimit		 rl;
+	struct daemon		*d;
+	int64_t			 t_reply, t;
+	int			 before = 0, total = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < NEW_CLIENTS + 200)
+		h_skip("new_clients_do_not_hold_replies: RLIMIT_NOFILE %llu",
+		    (unsigned long long)rl.rlim_max);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < NEW_CLIENTS + 200) {
+		rl.rlim_cur = NEW_CLIENTS + 200;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &on,
+	    sizeof(on)), 0);
+	d = start("routes = ( { name = \"r\"; listen = \"127.0.0.1:%u\"; "
+	    "upstream = \"127.0.0.1:%u\"; } );\n", lp, up);
+	c = client(lp);
+	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_TIMESTAMPNS, &on,
+	    sizeof(on)), 0);
+	ck_assert_int_eq(send(c, "old", 3, 0), 3);
+	ck_assert_int_eq(sink_recv(s, buf, sizeof(buf), &to, 3000), 3);
+	fds = calloc(NEW_CLIENTS, sizeof(*fds));
+	ck_assert_ptr_nonnull(fds);
+	for (i = 0; i < NEW_CLIENTS; i++) {
+		fds[i] = client_open(AF_INET, lp);
+		ck_assert_int_ne(fds[i], -1);
+	}
+	daemon_signal(d, SIGSTOP);
+	for (i = 0; i < NEW_CLIENTS; i++)
+		ck_assert_int_eq(send(fds[i], "new", 3, 0), 3);
+	/* Queued after the burst: the listener is ready first. */
+	ck_assert_int_eq(sendto(s, "reply", 5, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 5);
+	daemon_signal(d, SIGCONT);
+	t_reply = recv_stamp(c, 5000);
+	ck_assert_int_ne(t_reply, -1);
+	while (total < NEW_CLIENTS && (t = recv_stamp(s, 3000)) != -1) {
+		total++;
+		if (t < t_reply)
+			before++;
+	}
+	ck_assert_int_eq(total, NEW_CLIENTS);
+	ck_assert_msg(before > 0 && before <= 256 + 2 * 64,
+	    "the reply came after %d of %d new clients' datagrams", before,
+	    NEW_CLIENTS);
+	ck_assert_int_eq(daemon_stat(d, "r", "sessions_created"),
+	    NEW_CLIENTS + 1);
+	ck_assert_int_eq(daemon_stat(d, "r", "drop_rcvbuf"), 0);
+	for (i = 0; i < NEW_CLIENTS; i++)
+		close(fds[i]);
+	free(fds);
+	close(c);
+	stop(d);
+	close(s);
+}
+END_TEST
+
+/*
  * Where the kernel refuses a GSO send (EIO, as on a device that cannot
  * segment; injected with LD_PRELOAD), the replies still arrive, one by
  * one, exact and in order, GSO is turned off once with a warning, and the
@@ -605,6 +719,7 @@ main(void)
 	tcase_add_test(tc, mixed_sizes_keep_order);
 	tcase_add_test(tc, runs_keep_sizes);
 	tcase_add_test(tc, paced_burst_all_read);
+	tcase_add_test(tc, new_clients_do_not_hold_replies);
 	tcase_add_test(tc, gso_refused_falls_back);
 	suite_add_tcase(s, tc);
 	return h_run_suite(s);
