@@ -540,7 +540,9 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 	const unsigned char *data;
 	size_t		 len;
 	uint64_t	 now = clock_batch_ms();
-	uint64_t	 created = r->stats.sessions_created;
+	/* A session moved off a failed upstream costs a set-up too. */
+	uint64_t	 created = r->stats.sessions_created +
+			    r->stats.sessions_moved;
 	int		 i, n, round;
 
 	(void)fd;
@@ -586,8 +588,8 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 		/* The batch's buffers are reused by the next receive. */
 		route_run_flush(&run, now);
 		/* A short batch: the socket is empty, spare the EAGAIN. */
-		if (n < RXBATCH_MAX ||
-		    r->stats.sessions_created - created >= ROUTE_DRAIN_SESSIONS)
+		if (n < RXBATCH_MAX || r->stats.sessions_created +
+		    r->stats.sessions_moved - created >= ROUTE_DRAIN_SESSIONS)
 			break;
 	}
 	/* Only if adding the idle timer failed: sessions must still end. */

@@ -41,10 +41,11 @@ TAILQ_HEAD(session_q, session);
 /* Listener batches (of RXBATCH_MAX) read per wake-up, at most. */
 #define ROUTE_DRAIN_BATCHES	64
 /*
- * Sessions set up per wake-up before the drain yields to the other ready
- * sockets, give or take a batch: a set-up costs 10-20 us of kernel work
- * (socket, connect, epoll_ctl), so a burst of new clients holds the
- * other sessions' replies back by a few ms, not by 4096 set-ups.
+ * Sessions set up (or moved to another upstream) per wake-up before the
+ * drain yields to the other ready sockets, checked after each batch: a
+ * set-up costs 10-20 us of kernel work (socket, connect, epoll_ctl), so
+ * a burst of new clients holds the other sessions' replies back by a few
+ * ms, not by 4096 set-ups.
  */
 #define ROUTE_DRAIN_SESSIONS	256
 /* Histogram bounds: latency from 16 us, session lifetimes from 16 ms. */
