@@ -503,6 +503,13 @@ route_dispatch(struct route *r, const struct dgram *d, uint64_t now,
 	return s;
 }
 
+/* Sockets set up so far: new sessions, and ones moved off a failed upstream. */
+static uint64_t
+route_setups(const struct route *r)
+{
+	return r->stats.sessions_created + r->stats.sessions_moved;
+}
+
 /* Consecutive datagrams of one listener batch that go to one session. */
 struct route_run {
 	struct session		*s;
@@ -540,9 +547,7 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 	const unsigned char *data;
 	size_t		 len;
 	uint64_t	 now = clock_batch_ms();
-	/* A session moved off a failed upstream costs a set-up too. */
-	uint64_t	 created = r->stats.sessions_created +
-			    r->stats.sessions_moved;
+	uint64_t	 setups = route_setups(r);
 	int		 i, n, round;
 
 	(void)fd;
@@ -587,9 +592,12 @@ route_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		/* The batch's buffers are reused by the next receive. */
 		route_run_flush(&run, now);
-		/* A short batch: the socket is empty, spare the EAGAIN. */
-		if (n < RXBATCH_MAX || r->stats.sessions_created +
-		    r->stats.sessions_moved - created >= ROUTE_DRAIN_SESSIONS)
+		/*
+		 * A short batch: the socket is empty, spare the EAGAIN.
+		 * Enough set-ups: the rest waits for the next pass.
+		 */
+		if (n < RXBATCH_MAX ||
+		    route_setups(r) - setups >= ROUTE_DRAIN_SESSIONS)
 			break;
 	}
 	/* Only if adding the idle timer failed: sessions must still end. */

@@ -784,11 +784,40 @@ daemon_stop(struct daemon *d)
 	return rc;
 }
 
+/* Whether the kernel reports pid stopped (state T or t in its stat). */
+static int
+h_stopped(pid_t pid)
+{
+	char	 path[64], buf[512], *p;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* The state follows the command's closing parenthesis. */
+	return p != NULL && (p = strrchr(buf, ')')) != NULL &&
+	    (p[2] == 'T' || p[2] == 't');
+}
+
+/*
+ * Sends sig. SIGSTOP is asynchronous: the daemon may still read what a
+ * test sends next, so wait (at most 2 s, scaled) until it has stopped.
+ */
 void
 daemon_signal(struct daemon *d, int sig)
 {
-	if (!d->exited)
-		kill(d->pid, sig);
+	int	i;
+
+	if (d->exited)
+		return;
+	kill(d->pid, sig);
+	for (i = 0; sig == SIGSTOP && i < 200 * h_slow(); i++) {
+		if (h_stopped(d->pid))
+			return;
+		h_sleep_ms(10);
+	}
 }
 
 /* SIGHUP and wait for its verdict: 0 reloaded, -1 failed or no answer. */
